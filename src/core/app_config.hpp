@@ -1,0 +1,44 @@
+#pragma once
+// nodeimg's own configuration (/etc/nodeimg/config.yaml). Parsing is strict: unknown
+// keys, wrong types and out-of-range values are errors naming the file, line and key.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/duration.hpp"
+#include "core/error.hpp"
+
+namespace nodeimg {
+
+struct KubeletConfig {
+  // nodeStatusMaxImages: a number >= -1, "auto", or null to leave it alone.
+  enum class MaxImages { Unmanaged, Value, Auto };
+  MaxImages max_images_mode = MaxImages::Value;
+  long long max_images = -1;
+  // Further managed KubeletConfiguration fields, validated, in the order given.
+  std::vector<std::pair<std::string, nlohmann::json>> settings;
+  std::string config_file = "auto";
+  std::string dropin_dir = "auto";
+  std::string unit = "auto";
+  bool restart = true;
+  std::string healthz = "auto";
+  Duration restart_timeout = std::chrono::minutes(2);
+  Duration settle = std::chrono::seconds(10);
+};
+
+struct AppConfig {
+  KubeletConfig kubelet;
+};
+
+// `filename` is used in error messages only. Empty text gives the defaults.
+Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename);
+
+// ceil(filesystem size in GB / 3): the Phalanx guidance for a positive image cap.
+long long auto_max_images(std::uint64_t filesystem_bytes);
+
+}  // namespace nodeimg

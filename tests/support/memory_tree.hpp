@@ -1,0 +1,51 @@
+#pragma once
+// An in-memory FileTree for tests of the pure core, loadable from a fixture directory.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "core/file_tree.hpp"
+
+namespace nodeimg::testing {
+
+class MemoryTree final : public FileTree {
+ public:
+  std::map<std::string, std::string> files;  // absolute node path -> bytes
+
+  static MemoryTree from_directory(const std::filesystem::path& root) {
+    MemoryTree t;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::ostringstream s;
+      s << in.rdbuf();
+      t.files["/" + std::filesystem::relative(e.path(), root).generic_string()] = s.str();
+    }
+    return t;
+  }
+
+  Result<std::optional<std::string>> read(const std::string& path) const override {
+    if (auto it = files.find(path); it != files.end()) return it->second;
+    return std::optional<std::string>{};
+  }
+
+  Result<std::optional<std::vector<DirEntry>>> list(const std::string& path) const override {
+    const std::string prefix = path.ends_with('/') ? path : path + "/";
+    std::map<std::string, bool> names;  // name -> is directory
+    for (const auto& [p, _] : files) {
+      if (!p.starts_with(prefix)) continue;
+      auto rest = p.substr(prefix.size());
+      auto slash = rest.find('/');
+      names[rest.substr(0, slash)] = names[rest.substr(0, slash)] || slash != std::string::npos;
+    }
+    if (names.empty()) return std::optional<std::vector<DirEntry>>{};
+    std::vector<DirEntry> out;
+    for (const auto& [n, dir] : names) out.push_back({n, dir, !dir});
+    return std::optional<std::vector<DirEntry>>{std::move(out)};
+  }
+};
+
+}  // namespace nodeimg::testing

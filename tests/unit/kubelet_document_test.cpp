@@ -1,0 +1,181 @@
+// The surgical patcher: one value changed or one key added, every other byte kept.
+#include <gtest/gtest.h>
+
+#include "core/kubelet_document.hpp"
+
+namespace nodeimg::kubelet {
+namespace {
+
+const std::string kHead = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+
+std::string set(const std::string& text, const std::vector<std::pair<std::string, Json>>& values) {
+  auto doc = parse_document("/test.yaml", text);
+  EXPECT_TRUE(doc) << doc.error().message;
+  if (!doc) return "<parse error>";
+  auto out = set_values(*doc, values);
+  EXPECT_TRUE(out) << out.error().message;
+  if (!out) return "<edit error>";
+  auto verified = verify_edit(*doc, *out, values);
+  EXPECT_TRUE(verified) << verified.error().message;
+  return *out;
+}
+
+struct EditCase {
+  std::string name;
+  std::string before;
+  std::vector<std::pair<std::string, Json>> values;
+  std::string after;
+};
+
+class SurgicalEdit : public ::testing::TestWithParam<EditCase> {};
+
+TEST_P(SurgicalEdit, ChangesOnlyTheManagedBytes) {
+  EXPECT_EQ(set(GetParam().before, GetParam().values), GetParam().after);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, SurgicalEdit,
+    ::testing::Values(
+        EditCase{"replace_plain", kHead + "nodeStatusMaxImages: 50\n", {{"nodeStatusMaxImages", -1}},
+                 kHead + "nodeStatusMaxImages: -1\n"},
+        EditCase{"keeps_comments_and_spacing",
+                 "# top\n" + kHead + "nodeStatusMaxImages:    50    # the cap\n# tail\n", {{"nodeStatusMaxImages", 200}},
+                 "# top\n" + kHead + "nodeStatusMaxImages:    200    # the cap\n# tail\n"},
+        EditCase{"adds_after_kind", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration # k\nmaxPods: 10\n",
+                 {{"nodeStatusMaxImages", -1}},
+                 "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration # k\nnodeStatusMaxImages: -1\nmaxPods: 10\n"},
+        EditCase{"crlf_kept", "apiVersion: kubelet.config.k8s.io/v1beta1\r\nkind: KubeletConfiguration\r\nmaxPods: 10\r\n",
+                 {{"nodeStatusMaxImages", -1}},
+                 "apiVersion: kubelet.config.k8s.io/v1beta1\r\nkind: KubeletConfiguration\r\nnodeStatusMaxImages: -1\r\nmaxPods: 10\r\n"},
+        EditCase{"crlf_replace", "apiVersion: kubelet.config.k8s.io/v1beta1\r\nkind: KubeletConfiguration\r\nnodeStatusMaxImages: 5\r\n",
+                 {{"nodeStatusMaxImages", 6}},
+                 "apiVersion: kubelet.config.k8s.io/v1beta1\r\nkind: KubeletConfiguration\r\nnodeStatusMaxImages: 6\r\n"},
+        EditCase{"no_final_newline_kind_last", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration",
+                 {{"nodeStatusMaxImages", -1}},
+                 "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: -1"},
+        EditCase{"no_final_newline_replace", kHead + "nodeStatusMaxImages: 1", {{"nodeStatusMaxImages", 2}},
+                 kHead + "nodeStatusMaxImages: 2"},
+        EditCase{"document_markers", "---\n" + kHead + "nodeStatusMaxImages: 1\n...\n", {{"nodeStatusMaxImages", -1}},
+                 "---\n" + kHead + "nodeStatusMaxImages: -1\n...\n"},
+        EditCase{"duplicates_all_set", kHead + "nodeStatusMaxImages: 1\nmaxPods: 3\nnodeStatusMaxImages: 2\n",
+                 {{"nodeStatusMaxImages", 9}}, kHead + "nodeStatusMaxImages: 9\nmaxPods: 3\nnodeStatusMaxImages: 9\n"},
+        EditCase{"double_quoted_duration", kHead + "imageMinimumGCAge: \"2m\"\n", {{"imageMinimumGCAge", "10m"}},
+                 kHead + "imageMinimumGCAge: \"10m\"\n"},
+        EditCase{"single_quoted_duration", kHead + "imageMinimumGCAge: '2m'\n", {{"imageMinimumGCAge", "10m"}},
+                 kHead + "imageMinimumGCAge: '10m'\n"},
+        EditCase{"duration_that_looks_like_a_number_is_quoted", kHead, {{"imageMaximumGCAge", "0"}},
+                 kHead + "imageMaximumGCAge: \"0\"\n"},
+        EditCase{"empty_value_filled", kHead + "nodeStatusMaxImages:\nmaxPods: 3\n", {{"nodeStatusMaxImages", 4}},
+                 kHead + "nodeStatusMaxImages: 4\nmaxPods: 3\n"},
+        EditCase{"boolean", kHead + "serializeImagePulls: true\n", {{"serializeImagePulls", false}},
+                 kHead + "serializeImagePulls: false\n"},
+        EditCase{"indented_document", "  apiVersion: kubelet.config.k8s.io/v1beta1\n  kind: KubeletConfiguration\n",
+                 {{"nodeStatusMaxImages", 1}},
+                 "  apiVersion: kubelet.config.k8s.io/v1beta1\n  kind: KubeletConfiguration\n  nodeStatusMaxImages: 1\n"},
+        EditCase{"yaml_flow_style", "{apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, maxPods: 5}\n",
+                 {{"nodeStatusMaxImages", -1}},
+                 "{apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, nodeStatusMaxImages: -1, maxPods: 5}\n"},
+        EditCase{"yaml_flow_replace", "{apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, nodeStatusMaxImages: 5}",
+                 {{"nodeStatusMaxImages", -1}},
+                 "{apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, nodeStatusMaxImages: -1}"},
+        EditCase{"json_two_spaces", "{\n  \"apiVersion\": \"kubelet.config.k8s.io/v1beta1\",\n  \"kind\": \"KubeletConfiguration\"\n}\n",
+                 {{"nodeStatusMaxImages", -1}},
+                 "{\n  \"apiVersion\": \"kubelet.config.k8s.io/v1beta1\",\n  \"kind\": \"KubeletConfiguration\",\n  \"nodeStatusMaxImages\": -1\n}\n"},
+        EditCase{"json_tabs_crlf", "{\r\n\t\"kind\": \"KubeletConfiguration\",\r\n\t\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\"\r\n}",
+                 {{"nodeStatusMaxImages", -1}},
+                 "{\r\n\t\"kind\": \"KubeletConfiguration\",\r\n\t\"nodeStatusMaxImages\": -1,\r\n\t\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\"\r\n}"},
+        EditCase{"json_compact", "{\"apiVersion\":\"kubelet.config.k8s.io/v1beta1\",\"kind\":\"KubeletConfiguration\",\"nodeStatusMaxImages\":50}",
+                 {{"nodeStatusMaxImages", -1}, {"imageMinimumGCAge", "3m"}},
+                 "{\"apiVersion\":\"kubelet.config.k8s.io/v1beta1\",\"kind\":\"KubeletConfiguration\", \"imageMinimumGCAge\":\"3m\",\"nodeStatusMaxImages\":-1}"},
+        EditCase{"json_string_number_becomes_number",
+                 "{\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\", \"kind\": \"KubeletConfiguration\", \"nodeStatusMaxImages\": \"50\"}",
+                 {{"nodeStatusMaxImages", 7}},
+                 "{\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\", \"kind\": \"KubeletConfiguration\", \"nodeStatusMaxImages\": 7}"}),
+    [](const auto& info) { return info.param.name; });
+
+struct BadCase {
+  std::string name;
+  std::string text;
+  std::string message;  // a fragment the error must contain
+};
+
+class RefusedInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(RefusedInput, IsAClearError) {
+  auto doc = parse_document("/etc/k.yaml", GetParam().text);
+  Result<void> outcome = doc ? require_kubelet_configuration(*doc) : Result<void>(std::unexpected(doc.error()));
+  if (outcome && doc) {
+    auto edited = set_values(*doc, {{"nodeStatusMaxImages", -1}});
+    outcome = edited ? Result<void>{} : Result<void>(std::unexpected(edited.error()));
+  }
+  ASSERT_FALSE(outcome) << "accepted: " << GetParam().text;
+  EXPECT_NE(outcome.error().message.find(GetParam().message), std::string::npos) << outcome.error().message;
+  EXPECT_NE(outcome.error().message.find("/etc/k.yaml"), std::string::npos) << outcome.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, RefusedInput,
+    ::testing::Values(
+        BadCase{"invalid_yaml", kHead + "maxPods: [1, 2\n", "not valid YAML: line"},
+        BadCase{"invalid_json", "{\"kind\": \"KubeletConfiguration\", \"apiVersion\": 1,}", "not valid JSON"},
+        BadCase{"empty", "  \n", "empty"},
+        BadCase{"not_a_mapping", "- a\n- b\n", "not a mapping"},
+        BadCase{"wrong_kind", "apiVersion: v1\nkind: ConfigMap\n", "not a KubeletConfiguration"},
+        BadCase{"wrong_api_version", "apiVersion: v1\nkind: KubeletConfiguration\n", "apiVersion"},
+        BadCase{"no_kind", "apiVersion: kubelet.config.k8s.io/v1beta1\nmaxPods: 3\n", "kind is missing"},
+        BadCase{"two_documents", kHead + "---\n" + kHead, "2 YAML documents"},
+        BadCase{"non_scalar_value", kHead + "nodeStatusMaxImages:\n  - 1\n", "not a single-line scalar"},
+        BadCase{"multi_line_scalar", kHead + "nodeStatusMaxImages: \"5\n  0\"\n", "not a single-line scalar"},
+        BadCase{"tagged_scalar", kHead + "nodeStatusMaxImages: !!int 5\n", "not a single-line scalar"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(DocumentData, DuplicateKeysReadAsKubeletDoesLastWins) {
+  auto doc = parse_document("/x", kHead + "nodeStatusMaxImages: 1\nnodeStatusMaxImages: 2\n");
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->data["nodeStatusMaxImages"], 2);
+  EXPECT_EQ(doc->last("nodeStatusMaxImages")->line, 4u);
+}
+
+TEST(DocumentData, ScalarsResolveLikeKubeletsDecoder) {
+  auto doc = parse_document("/x", kHead + "a: yes\nb: '5'\nc: 5\nd: 1.5\ne: ~\nf: text\n");
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->data["a"], true);
+  EXPECT_EQ(doc->data["b"], "5");
+  EXPECT_EQ(doc->data["c"], 5);
+  EXPECT_EQ(doc->data["d"], 1.5);
+  EXPECT_TRUE(doc->data["e"].is_null());
+  EXPECT_EQ(doc->data["f"], "text");
+}
+
+TEST(VerifyEdit, CatchesAnEditThatTouchedAnotherKey) {
+  auto doc = parse_document("/x", kHead + "maxPods: 3\nnodeStatusMaxImages: 1\n");
+  ASSERT_TRUE(doc);
+  auto bad = verify_edit(*doc, kHead + "maxPods: 4\nnodeStatusMaxImages: -1\n", {{"nodeStatusMaxImages", -1}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("maxPods changed"), std::string::npos);
+}
+
+TEST(VerifyEdit, CatchesADuplicateAdded) {
+  auto doc = parse_document("/x", kHead);
+  ASSERT_TRUE(doc);
+  auto bad = verify_edit(*doc, kHead + "nodeStatusMaxImages: -1\nnodeStatusMaxImages: -1\n", {{"nodeStatusMaxImages", -1}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("duplicate"), std::string::npos);
+}
+
+TEST(VerifyEdit, CatchesAWrongValue) {
+  auto doc = parse_document("/x", kHead + "nodeStatusMaxImages: 1\n");
+  ASSERT_TRUE(doc);
+  EXPECT_FALSE(verify_edit(*doc, kHead + "nodeStatusMaxImages: 2\n", {{"nodeStatusMaxImages", -1}}));
+}
+
+TEST(DropIn, RendersApiVersionKindAndValues) {
+  EXPECT_EQ(render_dropin("kubelet.config.k8s.io/v1beta1", {{"nodeStatusMaxImages", -1}, {"imageMaximumGCAge", "0"}}),
+            "# Written by nodeimg (nodeimg kubelet apply). Do not edit: change\n"
+            "# /etc/nodeimg/config.yaml and run `nodeimg kubelet apply` instead.\n"
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+            "nodeStatusMaxImages: -1\nimageMaximumGCAge: \"0\"\n");
+}
+
+}  // namespace
+}  // namespace nodeimg::kubelet
