@@ -116,10 +116,12 @@ Result<UnitStatus> SystemdBus::status(const std::string& unit) {
 // systemctl's race-free pattern: subscribe and match JobRemoved before asking for the
 // restart, then wait for the signal that names the job the call returned.
 Result<std::string> SystemdBus::restart(const std::string& unit, Duration timeout) {
-  {
+  if (!subscribed_) {  // once per connection: systemd refuses a second Subscribe
     BusError err;
     int r = sd_bus_call_method(bus_, kDestination, kManagerPath, kManager, "Subscribe", &err.e, nullptr, "");
-    if (r < 0) return fail(fmt::format("subscribe to systemd over D-Bus: {}", err.text(r)));
+    if (r < 0 && !sd_bus_error_has_name(&err.e, "org.freedesktop.systemd1.AlreadySubscribed"))
+      return fail(fmt::format("subscribe to systemd over D-Bus: {}", err.text(r)));
+    subscribed_ = true;
   }
   JobWait wait;
   Slot slot;

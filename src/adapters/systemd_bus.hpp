@@ -22,6 +22,7 @@ class SystemdBus final : public ServiceManager {
  private:
   explicit SystemdBus(sd_bus* bus) : bus_(bus) {}
   sd_bus* bus_;
+  bool subscribed_ = false;
 };
 
 }  // namespace nodeimg

@@ -388,8 +388,8 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
   j["changed"] = false;
   j["effective"] = effective_after(s->plan, false);
   std::string rollback;
-  if (auto ok = write_changes(files, inverse(changes), new_file); !ok) {
-    rollback = "could not restore the previous files: " + ok.error().message;
+  if (auto restored = write_changes(files, inverse(changes), new_file); !restored) {
+    rollback = "could not restore the previous files: " + restored.error().message;
   } else {
     (void)store.clear();
     Result<UnitStatus> again = [&]() -> Result<UnitStatus> {

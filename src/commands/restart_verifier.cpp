@@ -48,10 +48,17 @@ Result<UnitStatus> RestartVerifier::restart_and_verify(const VerifyOptions& opti
 Result<UnitStatus> RestartVerifier::verify(const VerifyOptions& options, std::chrono::steady_clock::time_point deadline) {
   UnitStatus st;
   std::string why;
+  std::optional<std::uint32_t> first_restarts;
   while (true) {
     auto s = manager_.status(options.unit);
     if (!s) return std::unexpected(s.error());
     st = *s;
+    // NRestarts counts systemd's automatic restarts only: a rise means the new process
+    // died, and a crash loop need not be waited out to the timeout.
+    if (!first_restarts) first_restarts = st.n_restarts;
+    if (st.n_restarts > *first_restarts)
+      return fail(fmt::format("{} crashed after the restart and systemd restarted it (NRestarts {} -> {}, {})",
+                              options.unit, *first_restarts, st.n_restarts, describe(st)));
     why = st.active_state != "active" ? fmt::format("{} is {}", options.unit, st.active_state) : health_error(options);
     if (why.empty()) break;
     if (clock_() >= deadline)

@@ -79,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"relative_path", "kubelet:\n  configFile: kubelet.yaml\n", "/etc/nodeimg/config.yaml:2: kubelet.configFile: must be auto or an absolute path"},
         Bad{"bad_unit", "kubelet:\n  unit: kubelet\n", "/etc/nodeimg/config.yaml:2: kubelet.unit: must be \"auto\" or a unit name"},
         Bad{"invalid_yaml", "kubelet: [\n", "/etc/nodeimg/config.yaml:2: not valid YAML"}),
-    [](const auto& info) { return info.param.name; });
+    [](const auto& param_info) { return param_info.param.name; });
 
 TEST(AppConfig, AutoMaxImagesIsAThirdOfTheDiskInGB) {
   EXPECT_EQ(auto_max_images(1'000'000'000'000ULL), 334);  // 1 TB -> ceil(333.3)

@@ -91,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "{\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\", \"kind\": \"KubeletConfiguration\", \"nodeStatusMaxImages\": \"50\"}",
                  {{"nodeStatusMaxImages", 7}},
                  "{\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\", \"kind\": \"KubeletConfiguration\", \"nodeStatusMaxImages\": 7}"}),
-    [](const auto& info) { return info.param.name; });
+    [](const auto& param_info) { return param_info.param.name; });
 
 struct BadCase {
   std::string name;
@@ -127,7 +127,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"non_scalar_value", kHead + "nodeStatusMaxImages:\n  - 1\n", "not a single-line scalar"},
         BadCase{"multi_line_scalar", kHead + "nodeStatusMaxImages: \"5\n  0\"\n", "not a single-line scalar"},
         BadCase{"tagged_scalar", kHead + "nodeStatusMaxImages: !!int 5\n", "not a single-line scalar"}),
-    [](const auto& info) { return info.param.name; });
+    [](const auto& param_info) { return param_info.param.name; });
 
 TEST(DocumentData, DuplicateKeysReadAsKubeletDoesLastWins) {
   auto doc = parse_document("/x", kHead + "nodeStatusMaxImages: 1\nnodeStatusMaxImages: 2\n");

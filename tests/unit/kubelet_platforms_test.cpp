@@ -101,8 +101,8 @@ INSTANTIATE_TEST_SUITE_P(
                      Source::DropIn, "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d/99-nodeimg.conf"},
         PlatformCase{"kubespray", "kubelet.service", "/etc/kubernetes/kubelet-config.yaml", "", 50, Source::Default,
                      "/etc/kubernetes/kubelet-config.yaml"}),
-    [](const auto& info) {
-      std::string n = info.param.name;
+    [](const auto& param_info) {
+      std::string n = param_info.param.name;
       for (auto& ch : n)
         if (ch == '-') ch = '_';
       return n;

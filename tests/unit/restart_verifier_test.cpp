@@ -89,6 +89,16 @@ TEST(RestartVerifier, NeverHealthyTimesOut) {
   EXPECT_GE(h.now - Clock::time_point{}, 10s);
 }
 
+TEST(RestartVerifier, CrashLoopFailsBeforeTheTimeout) {
+  Harness h;
+  h.manager.statuses = {{"loaded", "activating", "auto-restart", "", 0, 4}, {"loaded", "activating", "auto-restart", "", 0, 5}};
+  h.health = {"down"};
+  auto r = h.verifier.restart_and_verify(h.options);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("crashed after the restart"), std::string::npos) << r.error().message;
+  EXPECT_LT(h.now - Clock::time_point{}, 2s);
+}
+
 TEST(RestartVerifier, CrashDuringSettleIsCaught) {
   Harness h;
   h.manager.statuses = {active(10, 0, "a1"), active(10, 0, "a1"), active(11, 1, "b2")};

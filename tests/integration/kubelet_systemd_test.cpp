@@ -1,0 +1,220 @@
+// `nodeimg kubelet apply` against real systemd: a stand-in kubelet (it reads its config
+// like kubelet and serves /healthz) runs as kubelet.service in a container laid out like a
+// kubeadm node; nodeimg runs inside the container and restarts it over the real system bus.
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/systemd_container.hpp"
+
+namespace nodeimg::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::string kConfigYaml =
+    "apiVersion: kubelet.config.k8s.io/v1beta1\n"
+    "authentication:\n"
+    "  anonymous:\n"
+    "    enabled: false\n"
+    "cgroupDriver: systemd\n"
+    "healthzBindAddress: 127.0.0.1\n"
+    "healthzPort: 10248\n"
+    "kind: KubeletConfiguration\n"
+    "rotateCertificates: true\n";
+
+const std::string kUnit =
+    "[Unit]\nDescription=kubelet (nodeimg test stand-in)\nStartLimitIntervalSec=0\n\n"
+    "[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\nRestartSec=1\n\n"
+    "[Install]\nWantedBy=multi-user.target\n";
+
+const std::string kKubeadmDropIn =
+    "[Service]\n"
+    "Environment=\"KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml\"\n"
+    "EnvironmentFile=-/etc/default/kubelet\n"
+    "ExecStart=\n"
+    "ExecStart=/usr/bin/kubelet $KUBELET_CONFIG_ARGS $KUBELET_EXTRA_ARGS\n";
+
+class KubeletOnSystemd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
+                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
+  }
+  static void TearDownTestSuite() {
+    // The harness compares /proc/1/cgroup before and after: 3 means the host's PID 1 moved.
+    EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
+    container_.reset();
+  }
+
+  // A kubeadm-like node with a healthy kubelet, fresh for every test.
+  void SetUp() override {
+    auto& c = *container_;
+    c.exec({"systemctl", "stop", "kubelet.service"});
+    c.remove("/var/lib/nodeimg");
+    c.remove("/etc/standin-kubelet");
+    c.remove("/etc/systemd/system/kubelet.service.d");
+    c.write("/usr/bin/kubelet", c.read("/opt/harness/standin-kubelet"), 0755);
+    c.write("/lib/systemd/system/kubelet.service", kUnit);
+    c.write("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", kKubeadmDropIn);
+    c.write("/etc/default/kubelet", "KUBELET_EXTRA_ARGS=--v=2\n");
+    c.write("/var/lib/kubelet/config.yaml", kConfigYaml);
+    set_nodeimg_config("-1");
+    c.systemctl({"daemon-reload"});
+    c.exec({"systemctl", "reset-failed", "kubelet.service"});
+    c.systemctl({"start", "kubelet.service"});
+    wait_healthy();
+  }
+
+  void set_nodeimg_config(const std::string& max_images) {
+    container_->write("/etc/nodeimg/config.yaml", "kubelet:\n  nodeStatusMaxImages: " + max_images +
+                                                      "\n  restartTimeout: 20s\n  settle: 2s\n");
+  }
+
+  void wait_healthy() {
+    for (int i = 0; i < 100; ++i) {
+      auto r = container_->exec({"python3", "-c",
+                                 "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:10248/healthz',"
+                                 "timeout=1).read().decode())"});
+      if (r.exit_code == 0 && r.out == "ok\n") return;
+      container_->exec({"sleep", "0.1"});
+    }
+    FAIL() << "the stand-in kubelet never became healthy: "
+           << container_->exec({"journalctl", "-u", "kubelet.service", "--no-pager", "-n", "20"}).out;
+  }
+
+  ProcessResult nodeimg(std::vector<std::string> args) {
+    args.insert(args.begin(), "/opt/nodeimg/nodeimg");
+    return container_->exec(args);
+  }
+
+  std::map<std::string, std::string> kubelet_state() {
+    return container_->show("kubelet.service", {"NRestarts", "InvocationID", "MainPID", "ActiveState"});
+  }
+
+  json effective() { return json::parse(container_->read("/run/standin-kubelet/effective.json")); }
+
+  static std::unique_ptr<SystemdContainer> container_;
+};
+
+std::unique_ptr<SystemdContainer> KubeletOnSystemd::container_;
+
+TEST_F(KubeletOnSystemd, ApplyEditsRestartsOverDbusAndVerifies) {
+  const auto before = kubelet_state();
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 50);
+  auto r = nodeimg({"kubelet", "apply", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["changed"], true);
+  EXPECT_EQ(j["restarted"], true);
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["effective"]["nodeStatusMaxImages"], -1);
+  ASSERT_EQ(j["files"].size(), 1u);
+  EXPECT_EQ(j["files"][0]["path"], "/var/lib/kubelet/config.yaml");
+
+  const auto after = kubelet_state();
+  EXPECT_NE(after.at("InvocationID"), before.at("InvocationID"));
+  EXPECT_EQ(after.at("ActiveState"), "active");
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], -1);  // the new kubelet read the new value
+  std::string expected = kConfigYaml;
+  expected.replace(expected.find("kind: KubeletConfiguration\n"), 27,
+                   "kind: KubeletConfiguration\nnodeStatusMaxImages: -1\n");
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), expected);
+}
+
+TEST_F(KubeletOnSystemd, SecondApplyChangesNothingAndDoesNotRestart) {
+  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);
+  const auto before = kubelet_state();
+  const auto file = container_->read("/var/lib/kubelet/config.yaml");
+  auto r = nodeimg({"--json", "kubelet", "apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["changed"], false);
+  EXPECT_EQ(j["restarted"], false);
+  EXPECT_TRUE(j["files"].empty());
+  const auto after = kubelet_state();
+  EXPECT_EQ(after.at("InvocationID"), before.at("InvocationID"));
+  EXPECT_EQ(after.at("NRestarts"), before.at("NRestarts"));
+  EXPECT_EQ(after.at("MainPID"), before.at("MainPID"));
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), file);
+}
+
+TEST_F(KubeletOnSystemd, DryRunShowsTheDiffAndChangesNothing) {
+  const auto before = kubelet_state();
+  auto r = nodeimg({"kubelet", "apply", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("+nodeStatusMaxImages: -1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would restart kubelet.service"), std::string::npos) << r.out;
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);
+  EXPECT_FALSE(container_->exists("/var/lib/nodeimg/kubelet/last-apply.json"));
+  EXPECT_EQ(kubelet_state().at("InvocationID"), before.at("InvocationID"));
+}
+
+TEST_F(KubeletOnSystemd, KubeletThatFailsWithTheNewValueIsRolledBack) {
+  container_->write("/etc/standin-kubelet/reject", "13\n");
+  set_nodeimg_config("13");
+  auto r = nodeimg({"kubelet", "apply", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["rolledBack"], true);
+  EXPECT_EQ(j["changed"], false);
+  EXPECT_NE(j["error"].get<std::string>().find("journalctl -u kubelet.service"), std::string::npos) << j["error"];
+  EXPECT_NE(j["error"].get<std::string>().find("healthy again"), std::string::npos) << j["error"] << r.err;
+  // Byte-identical file, a healthy kubelet running the old value, no record to revert.
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);
+  EXPECT_EQ(kubelet_state().at("ActiveState"), "active");
+  wait_healthy();
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], 50);
+  EXPECT_FALSE(container_->exists("/var/lib/nodeimg/kubelet/last-apply.json"));
+}
+
+TEST_F(KubeletOnSystemd, FlagDefinedValueIsFixedInItsEnvironmentFile) {
+  container_->write("/etc/default/kubelet", "# site flags\nKUBELET_EXTRA_ARGS=\"--v=2 --node-status-max-images=25\"\n");
+  container_->systemctl({"restart", "kubelet.service"});
+  wait_healthy();
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 25);
+  auto status = nodeimg({"kubelet", "status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto s = json::parse(status.out);
+  EXPECT_EQ(s["settings"][0]["source"], "flag");
+  EXPECT_EQ(s["process"].is_number(), true);  // found the running kubelet in /proc
+
+  auto r = nodeimg({"kubelet", "apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(container_->read("/etc/default/kubelet"), "# site flags\nKUBELET_EXTRA_ARGS=\"--v=2 --node-status-max-images=-1\"\n");
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);  // editing the file would do nothing
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], -1);
+}
+
+TEST_F(KubeletOnSystemd, RevertPutsBackTheFilesAndRestarts) {
+  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], -1);
+  auto r = nodeimg({"kubelet", "revert", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["changed"], true);
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], 50);
+  auto again = nodeimg({"kubelet", "revert"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("nothing to revert"), std::string::npos);
+}
+
+TEST_F(KubeletOnSystemd, DropInDirectoryGetsNodeimgsOwnFile) {
+  container_->write("/etc/default/kubelet", "KUBELET_EXTRA_ARGS=--config-dir=/etc/kubernetes/kubelet.conf.d\n");
+  container_->write("/etc/kubernetes/kubelet.conf.d/10-site.conf",
+                    "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: 60\n");
+  container_->systemctl({"daemon-reload"});
+  container_->systemctl({"restart", "kubelet.service"});
+  wait_healthy();
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 60);
+  auto r = nodeimg({"kubelet", "apply"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(container_->exists("/etc/kubernetes/kubelet.conf.d/99-nodeimg.conf"));
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], -1);
+}
+
+}  // namespace
+}  // namespace nodeimg::testing
