@@ -22,7 +22,9 @@ TEST(Duration, RejectsWhatGoRejects) {
   for (const char* bad : {"", "5", "m", "1x", "1h-2m", "abc", "1.s.5"}) {
     auto d = parse_duration(bad);
     EXPECT_FALSE(d) << bad;
-    if (!d) EXPECT_NE(d.error().message.find("invalid duration"), std::string::npos);
+    if (!d) {
+      EXPECT_NE(d.error().message.find("invalid duration"), std::string::npos);
+    }
   }
 }
 
