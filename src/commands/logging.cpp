@@ -15,6 +15,7 @@ namespace nodeimg::log {
 namespace {
 
 bool journal_mode = false;
+bool show_fields = false;
 
 int priority(spdlog::level::level_enum level) {
   switch (level) {
@@ -63,6 +64,7 @@ bool to_journal() { return journal_mode; }
 
 void setup(int verbosity, bool quiet) {
   journal_mode = stderr_is_journal();
+  show_fields = verbosity > 0;
   std::shared_ptr<spdlog::logger> logger;
   if (journal_mode) {
     logger = std::make_shared<spdlog::logger>("nodeimg", std::make_shared<JournalSink>());
@@ -84,7 +86,8 @@ void event(spdlog::level::level_enum level, std::string_view message, const Fiel
     return;
   }
   std::string line(message);
-  for (const auto& [k, v] : fields) line += " " + k + "=" + v;
+  if (show_fields)
+    for (const auto& [k, v] : fields) line += " " + k + "=" + v;
   spdlog::log(level, "{}", line);
 }
 

@@ -18,7 +18,7 @@ void setup(int verbosity, bool quiet);
 bool to_journal();
 
 // One log line with structured fields (NODEIMG_CHANGED=1 ...): journal fields under
-// systemd, " key=value" suffixes on a terminal.
+// systemd, " key=value" suffixes on a terminal with -v.
 void event(spdlog::level::level_enum level, std::string_view message, const Fields& fields = {});
 
 }  // namespace nodeimg::log

@@ -4,6 +4,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/kubelet_settings.hpp"
 #include "core/text.hpp"
@@ -228,7 +229,13 @@ Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options)
     sources.argv = unit_argv;
     sources.argv_from = "unit " + sources.unit->name + " ExecStart (" + systemd::to_string(*sources.unit->exec_start) + ")";
     sources.flags = parse_flags(unit_words);
-    if (options.running_argv && *options.running_argv != unit_argv)
+    // Compare the flags only: a kubelet started through an interpreter or a wrapper has
+    // a longer argv[0] part than the unit's ExecStart.
+    auto ends_with_flags = [&](const std::vector<std::string>& running) {
+      const std::size_t n = unit_argv.size() - 1;
+      return running.size() >= n && std::equal(unit_argv.begin() + 1, unit_argv.end(), running.end() - static_cast<std::ptrdiff_t>(n));
+    };
+    if (options.running_argv && !ends_with_flags(*options.running_argv))
       sources.warnings.push_back(fmt::format(
           "the running kubelet (pid {}) has a different command line than its unit files: the unit "
           "changed since kubelet started, and its new flags take effect at the next restart",

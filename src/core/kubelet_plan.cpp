@@ -4,6 +4,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/kubelet_settings.hpp"
 #include "core/systemd_unit.hpp"
@@ -137,6 +138,11 @@ bool is_unit_path(const Sources& sources, const std::string& path) {
 
 Result<Plan> plan(const FileTree& files, const DiscoveryOptions& options, const Sources& sources,
                   const Values& desired) {
+  if (!sources.unit && sources.argv.empty() && !sources.config_file && !sources.dropin_dir)
+    return fail(fmt::format("no kubelet found on this node: no kubelet process, no unit ({}) and no configuration at "
+                            "the well-known paths; set kubelet.configFile, kubelet.dropInDir or kubelet.unit in "
+                            "nodeimg's configuration",
+                            fmt::join(candidate_units(), ", ")));
   auto parsed = parse_sources(sources);
   if (!parsed) return std::unexpected(parsed.error());
   auto states = resolve(sources, *parsed);

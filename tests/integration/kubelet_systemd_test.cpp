@@ -1,6 +1,10 @@
 // `nodeimg kubelet apply` against real systemd: a stand-in kubelet (it reads its config
 // like kubelet and serves /healthz) runs as kubelet.service in a container laid out like a
 // kubeadm node; nodeimg runs inside the container and restarts it over the real system bus.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -12,28 +16,18 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kConfigYaml =
-    "apiVersion: kubelet.config.k8s.io/v1beta1\n"
-    "authentication:\n"
-    "  anonymous:\n"
-    "    enabled: false\n"
-    "cgroupDriver: systemd\n"
-    "healthzBindAddress: 127.0.0.1\n"
-    "healthzPort: 10248\n"
-    "kind: KubeletConfiguration\n"
-    "rotateCertificates: true\n";
+// A kubeadm-like node (unit, kubeadm drop-in, /etc/default/kubelet, config.yaml) shared
+// with scripts/demo.
+const std::filesystem::path kNode = std::filesystem::path(NODEIMG_FIXTURES) / "standin-node/root";
 
-const std::string kUnit =
-    "[Unit]\nDescription=kubelet (nodeimg test stand-in)\nStartLimitIntervalSec=0\n\n"
-    "[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\nRestartSec=1\n\n"
-    "[Install]\nWantedBy=multi-user.target\n";
+std::string fixture(const std::string& path) {
+  std::ifstream in(kNode / path.substr(1), std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
-const std::string kKubeadmDropIn =
-    "[Service]\n"
-    "Environment=\"KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml\"\n"
-    "EnvironmentFile=-/etc/default/kubelet\n"
-    "ExecStart=\n"
-    "ExecStart=/usr/bin/kubelet $KUBELET_CONFIG_ARGS $KUBELET_EXTRA_ARGS\n";
+const std::string kConfigYaml = fixture("/var/lib/kubelet/config.yaml");
 
 class KubeletOnSystemd : public ::testing::Test {
  protected:
@@ -55,11 +49,11 @@ class KubeletOnSystemd : public ::testing::Test {
     c.remove("/etc/standin-kubelet");
     c.remove("/etc/systemd/system/kubelet.service.d");
     c.write("/usr/bin/kubelet", c.read("/opt/harness/standin-kubelet"), 0755);
-    c.write("/lib/systemd/system/kubelet.service", kUnit);
-    c.write("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", kKubeadmDropIn);
-    c.write("/etc/default/kubelet", "KUBELET_EXTRA_ARGS=--v=2\n");
-    c.write("/var/lib/kubelet/config.yaml", kConfigYaml);
-    set_nodeimg_config("-1");
+    for (const auto& e : std::filesystem::recursive_directory_iterator(kNode))
+      if (e.is_regular_file()) {
+        const std::string path = "/" + std::filesystem::relative(e.path(), kNode).generic_string();
+        c.write(path, fixture(path));
+      }
     c.systemctl({"daemon-reload"});
     c.exec({"systemctl", "reset-failed", "kubelet.service"});
     c.systemctl({"start", "kubelet.service"});

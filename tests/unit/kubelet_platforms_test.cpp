@@ -242,3 +242,18 @@ TEST(PlatformDetails, NoConfigNoDropInNoFlagIsAClearError) {
 
 }  // namespace
 }  // namespace nodeimg::kubelet
+
+namespace nodeimg::kubelet {
+namespace {
+
+TEST(PlatformDetails, NoKubeletAtAllSaysSo) {
+  testing::MemoryTree tree;
+  auto sources = discover(tree, {});
+  ASSERT_TRUE(sources);
+  auto p = plan(tree, {}, *sources, {{"nodeStatusMaxImages", -1}});
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("no kubelet found on this node"), std::string::npos) << p.error().message;
+}
+
+}  // namespace
+}  // namespace nodeimg::kubelet
