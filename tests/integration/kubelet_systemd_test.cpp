@@ -212,3 +212,28 @@ TEST_F(KubeletOnSystemd, DropInDirectoryGetsNodeimgsOwnFile) {
 
 }  // namespace
 }  // namespace nodeimg::testing
+
+namespace nodeimg::testing {
+namespace {
+
+// Under systemd (stderr connected to the journal) nodeimg logs structured fields.
+TEST_F(KubeletOnSystemd, UnderSystemdLogsCarryJournalFields) {
+  auto run = container_->exec({"systemd-run", "--wait", "--quiet", "--unit=nodeimg-journal-test", "-p",
+                               "StandardError=journal", "/opt/nodeimg/nodeimg", "kubelet", "apply", "--no-restart"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  container_->exec({"journalctl", "--sync"});
+  auto j = container_->exec({"journalctl", "-t", "nodeimg", "NODEIMG_COMMAND=kubelet-apply", "-o", "json", "--no-pager"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  ASSERT_FALSE(j.out.empty()) << "no nodeimg journal entry with NODEIMG_COMMAND";
+  bool changed_field = false;
+  std::istringstream lines(j.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto entry = json::parse(line);
+    if (entry.contains("NODEIMG_CHANGED") && entry["NODEIMG_CHANGED"] == "1") changed_field = true;
+  }
+  EXPECT_TRUE(changed_field) << j.out;
+}
+
+}  // namespace
+}  // namespace nodeimg::testing
