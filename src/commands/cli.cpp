@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands/context.hpp"
+#include "commands/gc_command.hpp"
 #include "commands/kubelet_command.hpp"
 #include "commands/logging.hpp"
 
@@ -30,11 +31,45 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("-q,--quiet", g.quiet, "Log warnings and errors only");
 }
 
+// The policy options shared by `gc` and `images` (what would the next gc do with ...).
+void add_policy_options(CLI::App& cmd, PolicyOverrides& o) {
+  cmd.add_option("--high", o.high, "Start when the image filesystem is this full: 75% used, or \"20GiB free\" (gc.high)")
+      ->option_text("THRESHOLD");
+  cmd.add_option("--low", o.low, "Free down to this: 65%, or \"30GiB free\"; must be below --high (gc.low)")
+      ->option_text("THRESHOLD");
+  cmd.add_option("--inodes-high", o.inodes_high, "Start when this share of inodes is used, e.g. 90% (gc.inodesHigh)")
+      ->option_text("PERCENT");
+  cmd.add_option("--min-age", o.min_age, "Never remove an image first seen less than this ago, e.g. 1h (gc.minAge)")
+      ->option_text("DURATION");
+  cmd.add_option("--max-unused-age", o.max_unused_age,
+                 "Remove images unused for longer than this, whatever the disk; 0 = off (gc.maxUnusedAge)")
+      ->option_text("DURATION");
+  cmd.add_option("--max-images", o.max_images, "Keep at most N images on the node; 0 = off (gc.maxImages)")
+      ->option_text("N");
+  cmd.add_option("--keep", o.keep, "Never remove images matching this glob or regex:EXPR (adds to gc.keep; repeatable)")
+      ->option_text("PATTERN");
+  cmd.add_option("--concurrency", o.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")->option_text("N");
+}
+
+constexpr const char* kGcFooter =
+    "One run: take the lock (/run/nodeimg/gc.lock), list images, containers and sandboxes, measure the image "
+    "filesystem (statvfs), update the history (/var/lib/nodeimg/state.json), plan, remove, report.\n"
+    "Phases, in order: exited containers older than containers.minAge; NotReady sandboxes older than "
+    "sandboxes.minAge that hold no running container; images unused longer than maxUnusedAge; the least recently "
+    "used images over maxImages; then, when usage >= high (blocks) or inodesHigh (inodes), least recently used "
+    "images until usage is back at low (re-measured after each batch).\n"
+    "Never removed: pinned images, the sandbox (pause) image, images used by any container or sandbox in any state, "
+    "images matching keep, keepNewest or prepull, images first seen less than minAge ago.\n"
+    "Configuration: gc:, runtime:, metrics: in /etc/nodeimg/config.yaml (see docs/gc.md).\n"
+    "Exit status: 0 success (also when low could not be reached: see \"shortfalls\"), 1 the runtime could not be "
+    "reached or a removal failed, 2 usage or configuration error.";
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"nodeimg: keeps a Kubernetes node's container image cache healthy.\n"
-               "Makes kubelet's image settings (nodeStatusMaxImages, ...) what you configured, safely."};
+               "Makes kubelet's image settings (nodeStatusMaxImages, ...) what you configured, safely, and collects\n"
+               "unused images, exited containers and dead sandboxes before the disk fills (containerd, CRI-O, Docker)."};
   app.name("nodeimg");
   app.footer(kExitCodes);
   app.set_version_flag("--version", NODEIMG_VERSION);
@@ -73,6 +108,32 @@ int run_cli(int argc, char** argv) {
   revert->add_flag("--force", revert_flags.force, "Revert even files that changed since the apply");
   revert->add_flag("--no-restart", revert_flags.no_restart, "Restore the files but do not restart kubelet");
 
+  GcFlags gc_flags;
+  auto* gc = app.add_subcommand("gc", "Collect garbage once: exited containers, NotReady sandboxes, least recently used "
+                                      "images down to the low-water mark");
+  gc->fallthrough();
+  gc->add_flag("--dry-run,-n", gc_flags.dry_run, "Print the plan with a reason for every removal and skip; change nothing");
+  gc->add_option("--lock-timeout", gc_flags.lock_timeout,
+                 "How long to wait for another run (the timer's) to finish before giving up with exit 1")
+      ->capture_default_str()
+      ->option_text("DURATION");
+  add_policy_options(*gc, gc_flags.policy);
+  gc->footer(kGcFooter);
+
+  ImagesFlags images_flags;
+  auto* images = app.add_subcommand(
+      "images", "List every image: size, first seen, last used, in use by, pinned or protected, and what the next gc "
+                "would do with it (read-only)");
+  images->fallthrough();
+  images->add_flag("--csv", images_flags.csv, "CSV on stdout (--json for JSON)");
+  add_policy_options(*images, images_flags.policy);
+
+  auto* prepull_cmd = app.add_subcommand(
+      "prepull", "Make sure every image listed in prepull: is present (pulls the missing ones, gc.concurrency at a "
+                 "time); prepulled images are protected from gc");
+  prepull_cmd->fallthrough();
+  prepull_cmd->footer(kExitCodes);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -97,6 +158,9 @@ int run_cli(int argc, char** argv) {
   if (status->parsed()) return kubelet_status(*ctx);
   if (apply->parsed()) return kubelet_apply(*ctx, apply_flags);
   if (revert->parsed()) return kubelet_revert(*ctx, revert_flags);
+  if (gc->parsed()) return gc_run(*ctx, gc_flags);
+  if (images->parsed()) return images_list(*ctx, images_flags);
+  if (prepull_cmd->parsed()) return prepull(*ctx);
   return kExitUsage;
 }
 

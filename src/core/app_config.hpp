@@ -12,6 +12,7 @@
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/gc_model.hpp"
 
 namespace nodeimg {
 
@@ -31,9 +32,28 @@ struct KubeletConfig {
   Duration settle = std::chrono::seconds(10);
 };
 
+struct RuntimeConfig {
+  enum class Kind { Auto, Cri, Docker };
+  Kind kind = Kind::Auto;
+  std::string endpoint = "auto";  // or unix:///path
+  Duration timeout = std::chrono::minutes(2);
+  std::string sandbox_image;      // overrides what the runtime reports
+};
+
+struct MetricsConfig {
+  // node_exporter textfile collector file, rewritten after every run; "" = off.
+  std::string textfile = "/var/lib/prometheus/node-exporter/nodeimg.prom";
+};
+
 struct AppConfig {
   KubeletConfig kubelet;
+  RuntimeConfig runtime;
+  MetricsConfig metrics;
+  gc::Policy gc;  // prepull: lives in gc.prepull
 };
+
+// "75%" (used) or "20GiB free"; sizes in B, kB/MB/GB/TB or KiB/MiB/GiB/TiB.
+Result<gc::Threshold> parse_threshold(std::string_view text);
 
 // `filename` is used in error messages only. Empty text gives the defaults.
 Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename);

@@ -1,0 +1,57 @@
+#pragma once
+// A container runtime as the garbage collector sees it: what images, containers and
+// sandboxes exist, where images are stored, and how to remove and pull them. Implemented
+// over CRI (containerd, CRI-O, cri-dockerd: cri_runtime) and the Docker Engine API
+// (docker_runtime); tests use in-memory fakes.
+//
+// Contract shared by every implementation:
+// - No method ever forces anything: a removal the runtime refuses because the object is in
+//   use comes back as Outcome::InUse, never retried with force.
+// - Removing something that is already gone is Outcome::NotFound, not an error.
+// - Errors name the action, the object and the endpoint, e.g.
+//   `remove image "sha256:…" via CRI unix:///run/containerd/containerd.sock: Unavailable: …`.
+// - remove_*, list_containers and pull_image may be called from several threads at once.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/gc_model.hpp"
+
+namespace nodeimg {
+
+struct RuntimeInfo {
+  std::string kind;      // "cri" or "docker"
+  std::string endpoint;  // unix:///path
+  std::string name;      // "containerd", "cri-o", "docker"
+  std::string version;   // the runtime's own version
+};
+
+class ImageRuntime {
+ public:
+  enum class Outcome { Removed, NotFound, InUse };
+
+  virtual ~ImageRuntime() = default;
+
+  virtual const RuntimeInfo& info() const = 0;
+
+  virtual Result<std::vector<gc::Image>> list_images() = 0;
+  // Every container in every state (created, running, exited, unknown).
+  virtual Result<std::vector<gc::Container>> list_containers() = 0;
+  // Pod sandboxes, ready or not (Docker has none: empty).
+  virtual Result<std::vector<gc::Sandbox>> list_sandboxes() = 0;
+  // The runtime's configured sandbox (pause) image references, when it tells.
+  virtual Result<std::vector<std::string>> sandbox_images() = 0;
+  // The host path of the filesystem holding image data, for statvfs.
+  virtual Result<std::string> image_filesystem() = 0;
+
+  virtual Result<Outcome> remove_container(const std::string& id) = 0;
+  // Stops the sandbox (its containers go with it), then removes it.
+  virtual Result<Outcome> remove_sandbox(const std::string& id) = 0;
+  // Removes the image with all its tags and digests.
+  virtual Result<Outcome> remove_image(const gc::Image& image) = 0;
+  // Pulls `reference`; returns the image id (or the runtime's image reference).
+  virtual Result<std::string> pull_image(const std::string& reference) = 0;
+};
+
+}  // namespace nodeimg

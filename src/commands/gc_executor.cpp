@@ -1,0 +1,160 @@
+#include "commands/gc_executor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/gc_planner.hpp"
+#include "core/gc_progress.hpp"
+
+namespace nodeimg {
+
+namespace {
+
+using gc::ObjectKind;
+using Outcome = ImageRuntime::Outcome;
+
+// Runs fn(i) for every i in [0, n) on at most `workers` threads.
+template <class Fn>
+void parallel_for(std::size_t n, int workers, Fn fn) {
+  const std::size_t threads = std::min<std::size_t>(n, static_cast<std::size_t>(std::max(workers, 1)));
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::jthread> pool;
+  pool.reserve(threads);
+  for (std::size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i = next++; i < n; i = next++) fn(i);
+    });
+}
+
+struct Recorder {
+  gc::RunReport& report;
+  std::mutex mutex;
+
+  void outcome(ObjectKind kind, const gc::Decision& d, const Result<Outcome>& r) {
+    std::lock_guard lock(mutex);
+    if (!r) {
+      report.failures.push_back({kind, d.id, r.error().message});
+      spdlog::debug("{} {}: {}", to_string(kind), d.id, r.error().message);
+      return;
+    }
+    switch (*r) {
+      case Outcome::Removed:
+      case Outcome::NotFound:
+        report.removed.push_back({kind, d.id, d.name, d.size, d.phase.value_or(gc::Phase::Threshold),
+                                  *r == Outcome::NotFound ? d.reason + " (already gone)" : d.reason});
+        break;
+      case Outcome::InUse:
+        report.skipped.push_back({kind, d.id, d.name, "the runtime refused: in use"});
+        break;
+    }
+  }
+  void skip(ObjectKind kind, const gc::Decision& d, std::string reason) {
+    std::lock_guard lock(mutex);
+    report.skipped.push_back({kind, d.id, d.name, std::move(reason)});
+  }
+  void fail(ObjectKind kind, const std::string& id, std::string message) {
+    std::lock_guard lock(mutex);
+    report.failures.push_back({kind, id, std::move(message)});
+  }
+};
+
+std::vector<const gc::Decision*> planned(const std::vector<gc::Decision>& decisions) {
+  std::vector<const gc::Decision*> out;
+  for (const auto& d : decisions)
+    if (d.remove) out.push_back(&d);
+  return out;
+}
+
+// The names of containers that now use `image`.
+std::string user_of(const gc::Image& image, const std::vector<gc::Container>& containers) {
+  for (const auto& c : containers)
+    if (gc::refers_to(image, c.image_id) || gc::refers_to(image, c.image))
+      return fmt::format("{} ({})", c.name.empty() ? c.id.substr(0, 12) : c.name, to_string(c.state));
+  return {};
+}
+
+}  // namespace
+
+void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const gc::Plan& plan, const gc::Policy& policy,
+                  const MeasureUsage& measure, const ExecutorOptions& options, gc::RunReport& report) {
+  Recorder rec{report, {}};
+  const auto containers = planned(plan.containers);
+  const auto sandboxes = planned(plan.sandboxes);
+  const auto images = planned(plan.images);
+  report.after = report.before;
+
+  if (options.dry_run) {
+    for (const auto* d : containers) rec.outcome(ObjectKind::Container, *d, Outcome::Removed);
+    for (const auto* d : sandboxes) rec.outcome(ObjectKind::Sandbox, *d, Outcome::Removed);
+    for (const auto* d : images) rec.outcome(ObjectKind::Image, *d, Outcome::Removed);
+    return;
+  }
+
+  parallel_for(containers.size(), options.concurrency, [&](std::size_t i) {
+    rec.outcome(ObjectKind::Container, *containers[i], runtime.remove_container(containers[i]->id));
+  });
+  parallel_for(sandboxes.size(), options.concurrency, [&](std::size_t i) {
+    rec.outcome(ObjectKind::Sandbox, *sandboxes[i], runtime.remove_sandbox(sandboxes[i]->id));
+  });
+
+  std::map<std::string, const gc::Image*> by_id;
+  for (const auto& image : inventory.images) by_id[image.id] = &image;
+  const bool blocks_pressure = plan.over_high, inode_pressure = plan.inode_pressure;
+  const std::size_t batch = static_cast<std::size_t>(std::max(options.concurrency, 1));
+  bool relieved = false;
+  for (std::size_t start = 0; start < images.size(); start += batch) {
+    std::vector<const gc::Decision*> todo;
+    for (std::size_t i = start; i < std::min(images.size(), start + batch); ++i) {
+      const auto* d = images[i];
+      if (relieved && d->phase == gc::Phase::Threshold) {
+        rec.skip(ObjectKind::Image, *d,
+                 fmt::format("not needed: usage is now {:.1f}% (low {})", report.after.used_percent(), policy.low.text));
+        continue;
+      }
+      todo.push_back(d);
+    }
+    if (todo.empty()) continue;
+    // Re-list just before removing: an image that came into use since the plan stays.
+    auto now_containers = runtime.list_containers();
+    if (!now_containers) {
+      for (const auto* d : todo) rec.fail(ObjectKind::Image, d->id, "not removed: " + now_containers.error().message);
+      continue;
+    }
+    std::vector<std::pair<const gc::Decision*, const gc::Image*>> go;
+    for (const auto* d : todo) {
+      const gc::Image* image = by_id.at(d->id);
+      if (auto user = user_of(*image, *now_containers); !user.empty()) {
+        rec.skip(ObjectKind::Image, *d, "came into use since the plan: " + user);
+        continue;
+      }
+      go.emplace_back(d, image);
+    }
+    parallel_for(go.size(), options.concurrency, [&](std::size_t i) {
+      rec.outcome(ObjectKind::Image, *go[i].first, runtime.remove_image(*go[i].second));
+    });
+    if (auto usage = measure(); usage) {
+      report.after = *usage;
+      if ((blocks_pressure || inode_pressure) && !relieved &&
+          gc::pressure_relieved(*usage, policy, blocks_pressure, inode_pressure)) {
+        relieved = true;
+        report.stopped_at_low = std::any_of(images.begin() + static_cast<std::ptrdiff_t>(std::min(images.size(), start + batch)),
+                                            images.end(), [](const gc::Decision* d) { return d->phase == gc::Phase::Threshold; });
+      }
+    } else {
+      spdlog::debug("re-measure the image filesystem: {}", usage.error().message);
+    }
+  }
+  if (auto usage = measure(); usage) report.after = *usage;
+}
+
+}  // namespace nodeimg

@@ -1,0 +1,113 @@
+// `nodeimg gc|images|prepull` where no runtime answers, and their command lines: a runtime
+// that cannot be reached is exit 1 with a message naming the endpoint, and nothing changes.
+// (Runs against real runtimes are in tests/integration.)
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "support/process.hpp"
+
+namespace nodeimg::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class GcWithoutRuntime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/nodeimg-e2e-gc-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  ProcessResult nodeimg(std::vector<std::string> args) {
+    args.insert(args.begin(), NODEIMG_BINARY);
+    return run(args);
+  }
+  void write(const std::string& path, const std::string& content) const {
+    fs::create_directories((root_ / path.substr(1)).parent_path());
+    std::ofstream(root_ / path.substr(1), std::ios::binary | std::ios::trunc) << content;
+  }
+  std::string read(const std::string& path) const {
+    std::ifstream in(root_ / path.substr(1), std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  fs::path root_;
+};
+
+constexpr const char* kHistory = R"({"version": 1, "updatedAt": 1700000000, "images": {}})";
+
+TEST_F(GcWithoutRuntime, MissingSocketIsExitOneNamingTheEndpointAndStateIsUntouched) {
+  const std::string sock = (root_ / "containerd.sock").string();
+  write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: unix://" + sock + "\n");
+  write("/var/lib/nodeimg/state.json", kHistory);
+  for (const auto& cmd : {"gc", "images", "prepull"}) {
+    auto r = nodeimg({"--root", root_.string(), cmd});
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find(sock), std::string::npos) << cmd << ": " << r.err;
+  }
+  EXPECT_EQ(read("/var/lib/nodeimg/state.json"), kHistory);
+}
+
+TEST_F(GcWithoutRuntime, SocketWithNobodyListeningIsExitOne) {
+  const std::string sock = (root_ / "dead.sock").string();
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);  // bound, never listening
+  write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: unix://" + sock + "\n  timeout: 5s\n");
+  write("/var/lib/nodeimg/state.json", kHistory);
+  auto r = nodeimg({"--root", root_.string(), "gc", "--json"});
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(sock), std::string::npos) << r.err;
+  EXPECT_EQ(read("/var/lib/nodeimg/state.json"), kHistory);
+}
+
+TEST_F(GcWithoutRuntime, AutoProbeListsEveryWellKnownSocketItTried) {
+  auto r = nodeimg({"--root", root_.string(), "gc"});
+  EXPECT_EQ(r.exit_code, 1);
+  for (const auto* s : {"/run/containerd/containerd.sock", "/run/k3s/containerd/containerd.sock", "/var/run/crio/crio.sock",
+                        "/run/cri-dockerd.sock", "/var/run/docker.sock"})
+    EXPECT_NE(r.err.find(s), std::string::npos) << s << " not in: " << r.err;
+  EXPECT_NE(r.err.find("runtime.endpoint"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(root_ / "var/lib/nodeimg/state.json"));
+}
+
+TEST_F(GcWithoutRuntime, PolicyOptionsAreValidatedLikeTheConfiguration) {
+  EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--high", "70%", "--low", "80%"}).exit_code, 2);
+  EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--high", "seventy"}).exit_code, 2);
+  EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--min-age", "soon"}).exit_code, 2);
+  EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--keep", "regex:(("}).exit_code, 2);
+  EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--max-images", "-3"}).exit_code, 2);
+  write("/etc/nodeimg/config.yaml", "gc:\n  high: 70%\n  low: 90%\n");
+  auto r = nodeimg({"--root", root_.string(), "gc"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("config.yaml"), std::string::npos) << r.err;
+}
+
+TEST_F(GcWithoutRuntime, HelpExplainsThePolicyAndGlobalOptionsWorkOnEitherSide) {
+  auto r = nodeimg({"gc", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const auto* s : {"--dry-run", "--high", "--low", "--max-images", "--keep", "Never removed", "pinned", "low"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  const std::string sock = (root_ / "none.sock").string();
+  write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: unix://" + sock + "\n");
+  auto before = nodeimg({"--root", root_.string(), "--json", "gc", "--dry-run"});
+  auto after = nodeimg({"gc", "--dry-run", "--root", root_.string(), "--json"});
+  EXPECT_EQ(before.exit_code, 1);
+  EXPECT_EQ(after.exit_code, 1);
+  EXPECT_EQ(before.err, after.err);
+}
+
+}  // namespace
+}  // namespace nodeimg::testing

@@ -1,0 +1,202 @@
+// The executor against a recording fake runtime: what it removes, skips and records, and
+// when it stops. The real runtimes are exercised by the integration tests.
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "commands/gc_executor.hpp"
+#include "core/gc_planner.hpp"
+
+namespace nodeimg {
+namespace {
+
+using gc::ContainerState;
+using Outcome = ImageRuntime::Outcome;
+
+class FakeRuntime final : public ImageRuntime {
+ public:
+  RuntimeInfo info_{"cri", "unix:///fake.sock", "fake", "0"};
+  std::vector<gc::Container> containers;         // what list_containers returns
+  std::map<std::string, Outcome> image_outcome;  // default Removed
+  std::set<std::string> image_errors;            // ids whose removal fails
+  std::vector<std::string> removed_images, removed_containers, removed_sandboxes;
+  std::function<void()> on_list_containers;      // e.g. a container appears
+  std::atomic<int> in_flight{0}, max_in_flight{0};
+  std::mutex mutex;
+
+  const RuntimeInfo& info() const override { return info_; }
+  Result<std::vector<gc::Image>> list_images() override { return std::vector<gc::Image>{}; }
+  Result<std::vector<gc::Container>> list_containers() override {
+    if (on_list_containers) on_list_containers();
+    return containers;
+  }
+  Result<std::vector<gc::Sandbox>> list_sandboxes() override { return std::vector<gc::Sandbox>{}; }
+  Result<std::vector<std::string>> sandbox_images() override { return std::vector<std::string>{}; }
+  Result<std::string> image_filesystem() override { return std::string("/"); }
+  Result<Outcome> remove_container(const std::string& id) override {
+    std::lock_guard lock(mutex);
+    removed_containers.push_back(id);
+    return Outcome::Removed;
+  }
+  Result<Outcome> remove_sandbox(const std::string& id) override {
+    std::lock_guard lock(mutex);
+    removed_sandboxes.push_back(id);
+    return Outcome::Removed;
+  }
+  Result<Outcome> remove_image(const gc::Image& image) override {
+    const int now = ++in_flight;
+    int seen = max_in_flight.load();
+    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    std::lock_guard lock(mutex);
+    --in_flight;
+    if (image_errors.contains(image.id)) return fail("remove image \"" + image.id + "\" via fake: Internal: boom");
+    removed_images.push_back(image.id);
+    auto it = image_outcome.find(image.id);
+    return it == image_outcome.end() ? Outcome::Removed : it->second;
+  }
+  Result<std::string> pull_image(const std::string& ref) override { return ref; }
+};
+
+constexpr gc::Seconds kNow = 1'800'000'000;
+constexpr std::uint64_t kGiB = 1024ull * 1024 * 1024;
+
+gc::Inventory inventory_of(int n_images, double used_percent) {
+  gc::Inventory inv;
+  for (int i = 0; i < n_images; ++i)
+    inv.images.push_back({"sha256:" + std::string(60, 'a') + std::to_string(1000 + i), {"reg.test/app:" + std::to_string(i)}, {},
+                          kGiB, false});
+  inv.usage = {"/", 100 * kGiB, static_cast<std::uint64_t>((100 - used_percent) * static_cast<double>(kGiB)), 1000, 900};
+  return inv;
+}
+
+// History: image i last used i hours ago, so the oldest index is the least recently used.
+gc::History history_of(const gc::Inventory& inv) {
+  gc::History h;
+  for (std::size_t i = 0; i < inv.images.size(); ++i)
+    h[inv.images[i].id] = {kNow - 86400 * 30, kNow - 3600 * static_cast<gc::Seconds>(inv.images.size() - i)};
+  return h;
+}
+
+struct Run {
+  FakeRuntime runtime;
+  gc::Inventory inv;
+  gc::Policy policy;
+  gc::Plan plan;
+  gc::RunReport report;
+  std::vector<gc::FilesystemUsage> measurements;  // successive answers of measure()
+  std::size_t measured = 0;
+
+  void go(bool dry_run = false) {
+    plan = gc::plan_collection(inv, history_of(inv), policy, kNow);
+    report.before = inv.usage;
+    execute_plan(runtime, inv, plan, policy,
+                 [&]() -> Result<gc::FilesystemUsage> {
+                   if (measurements.empty()) return inv.usage;
+                   return measurements[std::min(measured++, measurements.size() - 1)];
+                 },
+                 ExecutorOptions{policy.concurrency, dry_run}, report);
+  }
+};
+
+TEST(GcExecutor, DryRunRemovesNothingButReportsThePlan) {
+  Run r;
+  r.inv = inventory_of(5, 90);
+  r.policy.min_age = 0;
+  r.go(/*dry_run=*/true);
+  EXPECT_TRUE(r.runtime.removed_images.empty());
+  EXPECT_EQ(r.report.count(gc::ObjectKind::Image), r.plan.removals());
+  EXPECT_GT(r.report.count(gc::ObjectKind::Image), 0u);
+}
+
+TEST(GcExecutor, ImageThatComesIntoUseBetweenPlanAndDeleteIsNotRemoved) {
+  Run r;
+  r.inv = inventory_of(3, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;  // plans the two least recently used: app:0 and app:1
+  const std::string victim = r.inv.images[0].id;
+  r.runtime.on_list_containers = [&] {
+    r.runtime.containers = {{"c1", "late", "", "reg.test/app:0", "", ContainerState::Created, kNow}};
+  };
+  r.go();
+  EXPECT_EQ(std::count(r.runtime.removed_images.begin(), r.runtime.removed_images.end(), victim), 0);
+  ASSERT_EQ(r.report.skipped.size(), 1u);
+  EXPECT_EQ(r.report.skipped[0].id, victim);
+  EXPECT_NE(r.report.skipped[0].reason.find("came into use"), std::string::npos);
+  EXPECT_EQ(r.runtime.removed_images, std::vector<std::string>{r.inv.images[1].id});
+}
+
+TEST(GcExecutor, NotFoundCountsAsDoneInUseAsSkippedAndErrorsDoNotStopTheRun) {
+  Run r;
+  r.inv = inventory_of(4, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 1;
+  r.runtime.image_outcome[r.inv.images[0].id] = Outcome::NotFound;
+  r.runtime.image_outcome[r.inv.images[1].id] = Outcome::InUse;
+  r.runtime.image_errors.insert(r.inv.images[2].id);
+  r.go();
+  EXPECT_EQ(r.report.count(gc::ObjectKind::Image), 1u);  // the NotFound one
+  ASSERT_EQ(r.report.skipped.size(), 1u);
+  EXPECT_EQ(r.report.skipped[0].id, r.inv.images[1].id);
+  ASSERT_EQ(r.report.failures.size(), 1u);
+  EXPECT_NE(r.report.failures[0].message.find("boom"), std::string::npos);
+}
+
+TEST(GcExecutor, StopsThresholdRemovalsOnceReMeasuringShowsLowIsReached) {
+  Run r;
+  r.inv = inventory_of(20, 80);
+  r.policy.min_age = 0;
+  r.policy.high = {gc::Threshold::Kind::UsedPercent, 75, 0, "75%"};
+  r.policy.low = {gc::Threshold::Kind::UsedPercent, 65, 0, "65%"};
+  r.policy.concurrency = 2;
+  // Images free twice what their size says: after the first batch usage is already low.
+  auto u = r.inv.usage;
+  u.available_bytes = 40 * kGiB;
+  r.measurements = {u};
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 2u);
+  EXPECT_TRUE(r.report.stopped_at_low);
+  EXPECT_GT(r.report.skipped.size(), 0u);
+  EXPECT_EQ(r.report.after.available_bytes, 40 * kGiB);
+}
+
+TEST(GcExecutor, MaxImagesSelectionsContinueAfterLowIsReached) {
+  Run r;
+  r.inv = inventory_of(10, 80);
+  r.policy.min_age = 0;
+  r.policy.max_images = 4;  // six must go whatever the disk
+  r.policy.concurrency = 2;
+  auto u = r.inv.usage;
+  u.available_bytes = 60 * kGiB;
+  r.measurements = {u};
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 6u);
+}
+
+TEST(GcExecutor, NeverMoreRemovalsInFlightThanConcurrency) {
+  Run r;
+  r.inv = inventory_of(40, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 3;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 39u);
+  EXPECT_LE(r.runtime.max_in_flight.load(), 3);
+}
+
+TEST(GcExecutor, ExitedContainersAndSandboxesGoFirst) {
+  Run r;
+  r.inv = inventory_of(1, 0);
+  r.inv.containers = {{"c-exited", "old", "s1", "reg.test/app:0", "", ContainerState::Exited, kNow - 7200}};
+  r.inv.sandboxes = {{"s1", "ns/pod", false, kNow - 7200}};
+  r.policy.min_age = 0;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_containers, std::vector<std::string>{"c-exited"});
+  EXPECT_EQ(r.runtime.removed_sandboxes, std::vector<std::string>{"s1"});
+}
+
+}  // namespace
+}  // namespace nodeimg

@@ -1,0 +1,760 @@
+// The collector's planner: a fake clock (plain Seconds values), table-driven cases, and a
+// property test over thousands of random inventories.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/gc_planner.hpp"
+
+namespace nodeimg::gc {
+namespace {
+
+constexpr Seconds kNow = 1'800'000'000;
+constexpr Seconds kMinute = 60;
+constexpr Seconds kHour = 3600;
+constexpr Seconds kDay = 86400;
+constexpr std::uint64_t kGiB = 1ULL << 30;
+
+std::string id_of(char c) { return "sha256:" + std::string(64, c); }
+std::string hex_of(char c) { return std::string(64, c); }
+
+Image image(char c, std::vector<std::string> tags = {}, std::uint64_t size = 1 * kGiB) {
+  Image i;
+  i.id = id_of(c);
+  i.tags = std::move(tags);
+  i.size = size;
+  return i;
+}
+
+Container container(std::string id, std::string image_ref, ContainerState state, Seconds created_at = kNow - 2 * kDay,
+                    std::string sandbox = "") {
+  Container c;
+  c.id = std::move(id);
+  c.name = c.id + "-name";
+  c.image = std::move(image_ref);
+  c.state = state;
+  c.created_at = created_at;
+  c.sandbox_id = std::move(sandbox);
+  return c;
+}
+
+Sandbox sandbox(std::string id, bool ready, Seconds created_at = kNow - 2 * kDay, std::string image_ref = "") {
+  Sandbox s;
+  s.id = std::move(id);
+  s.name = s.id + "-pod";
+  s.ready = ready;
+  s.created_at = created_at;
+  s.image = std::move(image_ref);
+  return s;
+}
+
+// A policy that removes only what a test asks for: no thresholds reached, no age limits.
+Policy quiet_policy() {
+  Policy p;
+  p.min_age = 0;
+  p.max_unused_age = 0;
+  p.max_images = 0;
+  p.container_min_age = kHour;
+  p.sandbox_min_age = 10 * kMinute;
+  return p;
+}
+
+// Every image unused for `days` days, first seen a day earlier.
+History aged(const Inventory& inv, Seconds days) {
+  History h;
+  for (const auto& i : inv.images) h[i.id] = {kNow - (days + 1) * kDay, kNow - days * kDay};
+  return h;
+}
+
+FilesystemUsage disk(std::uint64_t capacity, std::uint64_t available, std::uint64_t inodes = 1'000'000,
+                     std::uint64_t inodes_free = 900'000) {
+  return FilesystemUsage{"/var/lib/containerd", capacity, available, inodes, inodes_free};
+}
+
+const Decision& decision(const std::vector<Decision>& list, const std::string& id) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const Decision& d) { return d.id == id; });
+  if (it == list.end()) throw std::runtime_error("no decision for " + id);
+  return *it;
+}
+
+std::vector<std::string> removed(const std::vector<Decision>& list) {
+  std::vector<std::string> out;
+  for (const auto& d : list)
+    if (d.remove) out.push_back(d.id);
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// ---------------------------------------------------------------------------------------
+// refers_to
+
+struct Ref {
+  std::string name;
+  std::string ref;
+  bool match;
+};
+class RefersTo : public ::testing::TestWithParam<Ref> {};
+
+TEST_P(RefersTo, MatchesByIdTagOrDigest) {
+  Image i = image('a', {"docker.io/library/busybox:latest", "ghcr.io/org/app:1.2"});
+  i.digests = {"docker.io/library/busybox@sha256:" + hex_of('d')};
+  EXPECT_EQ(refers_to(i, GetParam().ref), GetParam().match) << GetParam().ref;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, RefersTo,
+    ::testing::Values(Ref{"full_id", id_of('a'), true}, Ref{"bare_id", hex_of('a'), true},
+                      Ref{"other_id", id_of('b'), false}, Ref{"other_bare_id", hex_of('b'), false},
+                      Ref{"full_tag", "ghcr.io/org/app:1.2", true}, Ref{"short_name", "busybox", true},
+                      Ref{"short_name_latest", "busybox:latest", true}, Ref{"library_name", "library/busybox", true},
+                      Ref{"hub_without_library", "docker.io/busybox", true}, Ref{"other_tag", "busybox:1.36", false},
+                      Ref{"digest_ref", "docker.io/library/busybox@sha256:" + hex_of('d'), true},
+                      Ref{"short_digest_ref", "busybox@sha256:" + hex_of('d'), true},
+                      Ref{"digest_ref_with_tag", "busybox:9@sha256:" + hex_of('d'), true},
+                      Ref{"digest_ref_via_mirror", "mirror.local/library/busybox@sha256:" + hex_of('d'), true},
+                      Ref{"bare_manifest_digest", "sha256:" + hex_of('d'), true},
+                      Ref{"other_digest", "busybox@sha256:" + hex_of('e'), false}, Ref{"empty", "", false},
+                      Ref{"other_repo", "ghcr.io/org/app2:1.2", false}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+// ---------------------------------------------------------------------------------------
+// Images: ordering and selection
+
+TEST(GcPlanner, CandidatesAreRemovedInLeastRecentlyUsedOrder) {
+  Inventory inv;
+  inv.images = {image('a'), image('b'), image('c'), image('d'), image('e')};
+  History h{{id_of('a'), {kNow - 9 * kDay, kNow - 3 * kDay}},
+            {id_of('b'), {kNow - 9 * kDay, kNow - 5 * kDay}},
+            {id_of('c'), {kNow - 8 * kDay, kNow - 4 * kDay}},   // ties d on last used, seen later
+            {id_of('d'), {kNow - 9 * kDay, kNow - 4 * kDay}},
+            {id_of('e'), {kNow - 8 * kDay, kNow - 4 * kDay}}};  // ties c on both: by id
+  Policy p = quiet_policy();
+  p.max_unused_age = kDay;
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(removed(plan.images), (std::vector<std::string>{id_of('b'), id_of('d'), id_of('c'), id_of('e'), id_of('a')}));
+}
+
+TEST(GcPlanner, MaxUnusedAgeCountsFromLastUse) {
+  Inventory inv;
+  inv.images = {image('a'), image('b')};
+  History h{{id_of('a'), {kNow - 30 * kDay, kNow - kDay}}, {id_of('b'), {kNow - 30 * kDay, kNow - 8 * kDay}}};
+  Policy p = quiet_policy();
+  p.max_unused_age = 7 * kDay;
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('b')});
+  EXPECT_EQ(decision(plan.images, id_of('b')).phase, Phase::MaxUnusedAge);
+  EXPECT_TRUE(contains(decision(plan.images, id_of('b')).reason, "maxUnusedAge")) << decision(plan.images, id_of('b')).reason;
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "removable, not needed"));
+}
+
+TEST(GcPlanner, MinAgeCountsFromFirstSeen) {
+  Inventory inv;
+  inv.images = {image('a'), image('b'), image('c')};
+  // a: seen 30 minutes ago (and never used since); b: seen 2 hours ago; c: not in history.
+  History h{{id_of('a'), {kNow - 30 * kMinute, kNow - 30 * kMinute}}, {id_of('b'), {kNow - 2 * kHour, kNow - 2 * kHour}}};
+  Policy p = quiet_policy();
+  p.min_age = kHour;
+  p.max_unused_age = 10 * kMinute;
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('b')});
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "minAge")) << decision(plan.images, id_of('a')).reason;
+  EXPECT_TRUE(contains(decision(plan.images, id_of('c')).reason, "minAge"));
+}
+
+TEST(GcPlanner, MaxImagesRemovesTheLeastRecentlyUsedBeyondN) {
+  Inventory inv;
+  inv.images = {image('a'), image('b'), image('c'), image('d'), image('e')};
+  History h;
+  for (char c : std::string("abcde")) h[id_of(c)] = {kNow - 10 * kDay, kNow - (10 - (c - 'a')) * kDay};  // a oldest
+  Policy p = quiet_policy();
+  p.max_images = 3;
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(removed(plan.images), (std::vector<std::string>{id_of('a'), id_of('b')}));
+  EXPECT_EQ(plan.images_after, 3u);
+  EXPECT_TRUE(plan.shortfalls.empty());
+  EXPECT_EQ(decision(plan.images, id_of('a')).phase, Phase::MaxImages);
+}
+
+TEST(GcPlanner, MaxImagesCountsProtectedImagesAndCountsByImageId) {
+  Inventory inv;
+  Image pinned = image('p');
+  pinned.pinned = true;
+  // 'a' listed twice (two tags): one image.
+  inv.images = {pinned, image('a', {"ghcr.io/org/a:1"}), image('a', {"ghcr.io/org/a:2"}), image('b'), image('c')};
+  History h = aged(inv, 3);
+  h[id_of('c')].last_used = kNow - kDay;
+  Policy p = quiet_policy();
+  p.max_images = 2;
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(plan.images.size(), 4u);
+  EXPECT_EQ(removed(plan.images), (std::vector<std::string>{id_of('a'), id_of('b')}));
+  EXPECT_EQ(plan.images_after, 2u);
+  EXPECT_EQ(decision(plan.images, id_of('a')).refs, (std::vector<std::string>{"ghcr.io/org/a:1", "ghcr.io/org/a:2"}));
+}
+
+TEST(GcPlanner, ProtectedImagesAloneOverMaxImagesRemoveEveryCandidateAndReportAShortfall) {
+  Inventory inv;
+  Image p1 = image('p'), p2 = image('q'), p3 = image('r');
+  p1.pinned = p2.pinned = p3.pinned = true;
+  inv.images = {p1, p2, p3, image('a'), image('b')};
+  Policy p = quiet_policy();
+  p.max_images = 2;
+  auto plan = plan_collection(inv, aged(inv, 2), p, kNow);
+  EXPECT_EQ(removed(plan.images).size(), 2u);
+  EXPECT_EQ(plan.images_after, 3u);
+  ASSERT_EQ(plan.shortfalls.size(), 1u);
+  EXPECT_TRUE(contains(plan.shortfalls[0], "maxImages 2")) << plan.shortfalls[0];
+}
+
+// ---------------------------------------------------------------------------------------
+// Thresholds
+
+struct ThresholdCase {
+  std::string name;
+  Threshold high, low;
+  FilesystemUsage usage;
+  std::vector<char> planned;       // in order
+  std::uint64_t bytes_to_free;
+  bool over_high, inode_pressure, shortfall;
+};
+
+Threshold pct(double p) { return {Threshold::Kind::UsedPercent, p, 0, fmt::format("{}%", p)}; }
+Threshold free_gib(std::uint64_t g) { return {Threshold::Kind::FreeBytes, 0, g * kGiB, fmt::format("{}GiB free", g)}; }
+
+class Thresholds : public ::testing::TestWithParam<ThresholdCase> {};
+
+// Five candidates of 1 GiB each, a (least recently used) to e; a 100 GiB disk.
+TEST_P(Thresholds, PlanLeastRecentlyUsedUntilLowIsReached) {
+  const auto& tc = GetParam();
+  Inventory inv;
+  inv.images = {image('a'), image('b'), image('c'), image('d'), image('e')};
+  History h;
+  for (char c : std::string("abcde")) h[id_of(c)] = {kNow - 10 * kDay, kNow - (10 - (c - 'a')) * kDay};
+  inv.usage = tc.usage;
+  Policy p = quiet_policy();
+  p.high = tc.high;
+  p.low = tc.low;
+  auto plan = plan_collection(inv, h, p, kNow);
+  std::vector<std::string> want;
+  for (char c : tc.planned) want.push_back(id_of(c));
+  EXPECT_EQ(removed(plan.images), want);
+  EXPECT_EQ(plan.bytes_to_free, tc.bytes_to_free);
+  EXPECT_EQ(plan.over_high, tc.over_high);
+  EXPECT_EQ(plan.inode_pressure, tc.inode_pressure);
+  EXPECT_EQ(!plan.shortfalls.empty(), tc.shortfall);
+  for (const auto& d : plan.images) {
+    EXPECT_FALSE(d.reason.empty());
+    if (d.remove) {
+      EXPECT_EQ(d.phase, Phase::Threshold);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, Thresholds,
+    ::testing::Values(
+        // 80% used, high 79%, low 78%: 2 GiB to free.
+        ThresholdCase{"percent_over_high", pct(79), pct(78), disk(100 * kGiB, 20 * kGiB), {'a', 'b'}, 2 * kGiB, true, false, false},
+        ThresholdCase{"percent_below_high", pct(85), pct(78), disk(100 * kGiB, 20 * kGiB), {}, 0, false, false, false},
+        // Exactly at high: reached.
+        ThresholdCase{"percent_at_high", pct(80), pct(77), disk(100 * kGiB, 20 * kGiB), {'a', 'b', 'c'}, 3 * kGiB, true, false, false},
+        // 10 GiB to free, only 5 removable: everything, and a shortfall.
+        ThresholdCase{"percent_shortfall", pct(75), pct(70), disk(100 * kGiB, 20 * kGiB), {'a', 'b', 'c', 'd', 'e'}, 10 * kGiB, true,
+                      false, true},
+        // "20GiB free" high, "23GiB free" low: at 20 GiB free, 3 GiB to free.
+        ThresholdCase{"free_bytes_both", free_gib(20), free_gib(23), disk(100 * kGiB, 20 * kGiB), {'a', 'b', 'c'}, 3 * kGiB, true,
+                      false, false},
+        ThresholdCase{"free_bytes_not_reached", free_gib(20), free_gib(23), disk(100 * kGiB, 21 * kGiB), {}, 0, false, false, false},
+        // High 79% used, low "22GiB free": 2 GiB to free.
+        ThresholdCase{"mixed_percent_high_free_low", pct(79), free_gib(22), disk(100 * kGiB, 20 * kGiB), {'a', 'b'}, 2 * kGiB, true,
+                      false, false},
+        // High "21GiB free", low 78% used: 2 GiB to free.
+        ThresholdCase{"mixed_free_high_percent_low", free_gib(21), pct(78), disk(100 * kGiB, 20 * kGiB), {'a', 'b'}, 2 * kGiB, true,
+                      false, false},
+        // A low that high already satisfies ("10GiB free" while 20 GiB are free): freed to just
+        // below high 80%, i.e. one byte more than 20 GiB free.
+        ThresholdCase{"mixed_low_not_below_high", pct(80), free_gib(10), disk(100 * kGiB, 20 * kGiB), {'a'}, 1, true, false, false},
+        // Unknown or empty filesystem: never reached, no division by zero.
+        ThresholdCase{"capacity_zero", pct(1), pct(0.5), disk(0, 0, 0, 0), {}, 0, false, false, false},
+        ThresholdCase{"capacity_zero_free_bytes", free_gib(20), free_gib(30), disk(0, 0, 0, 0), {}, 0, false, false, false},
+        // Inodes alone: every candidate is planned; the executor stops by re-measuring.
+        ThresholdCase{"inodes_only", pct(90), pct(80), disk(100 * kGiB, 50 * kGiB, 1000, 50), {'a', 'b', 'c', 'd', 'e'}, 0, false,
+                      true, false},
+        ThresholdCase{"inodes_below", pct(90), pct(80), disk(100 * kGiB, 50 * kGiB, 1000, 200), {}, 0, false, false, false}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(GcPlanner, InodePressureReasonSaysTheExecutorStopsByRemeasuring) {
+  Inventory inv;
+  inv.images = {image('a')};
+  inv.usage = disk(100 * kGiB, 50 * kGiB, 1000, 10);
+  auto plan = plan_collection(inv, aged(inv, 2), quiet_policy(), kNow);
+  ASSERT_EQ(removed(plan.images).size(), 1u);
+  EXPECT_TRUE(contains(plan.images[0].reason, "inodesHigh")) << plan.images[0].reason;
+  EXPECT_TRUE(contains(plan.images[0].reason, "re-measured")) << plan.images[0].reason;
+}
+
+TEST(GcPlanner, ImagesBeyondWhatLowNeedsStayWithAReason) {
+  Inventory inv;
+  inv.images = {image('a'), image('b')};
+  inv.usage = disk(100 * kGiB, 20 * kGiB);
+  Policy p = quiet_policy();
+  p.high = pct(80);
+  p.low = pct(79);
+  auto plan = plan_collection(inv, aged(inv, 2), p, kNow);
+  EXPECT_EQ(removed(plan.images).size(), 1u);
+  const auto& kept = plan.images[1];
+  EXPECT_FALSE(kept.remove);
+  EXPECT_TRUE(contains(kept.reason, "not needed")) << kept.reason;
+  EXPECT_EQ(plan.estimated_freed, 1 * kGiB);
+}
+
+// ---------------------------------------------------------------------------------------
+// Protection
+
+TEST(GcPlanner, PinnedImagesAreNeverPlanned) {
+  Inventory inv;
+  Image pinned = image('a', {"docker.io/library/busybox:1"});
+  pinned.pinned = true;
+  inv.images = {pinned, image('b')};
+  inv.usage = disk(100 * kGiB, 1 * kGiB);
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  p.max_images = 1;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_FALSE(decision(plan.images, id_of('a')).remove);
+  EXPECT_EQ(decision(plan.images, id_of('a')).reason, "pinned by the runtime");
+  EXPECT_TRUE(decision(plan.images, id_of('b')).remove);
+}
+
+TEST(GcPlanner, TheSandboxImageIsProtectedByNameEvenWhenNotPinned) {
+  Inventory inv;
+  inv.images = {image('a', {"registry.k8s.io/pause:3.9"}), image('b')};
+  inv.sandbox_images = {"registry.k8s.io/pause:3.9"};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_FALSE(decision(plan.images, id_of('a')).remove);
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "sandbox"));
+  EXPECT_TRUE(decision(plan.images, id_of('b')).remove);
+}
+
+TEST(GcPlanner, AnImageASandboxUsesIsProtected) {
+  Inventory inv;
+  inv.images = {image('a', {"registry.k8s.io/pause:3.8"}), image('b')};
+  inv.sandboxes = {sandbox("s1", true, kNow - kDay, "registry.k8s.io/pause:3.8")};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_FALSE(decision(plan.images, id_of('a')).remove);
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "sandbox image of sandbox s1-pod"));
+}
+
+TEST(GcPlanner, TheImageOfARemovedSandboxBecomesACandidateButTheConfiguredSandboxImageNever) {
+  Inventory inv;
+  inv.images = {image('a', {"registry.k8s.io/pause:3.8"}), image('b', {"registry.k8s.io/pause:3.9"})};
+  inv.sandbox_images = {"registry.k8s.io/pause:3.9"};
+  inv.sandboxes = {sandbox("s1", false, kNow - kDay, "registry.k8s.io/pause:3.8"),
+                   sandbox("s2", false, kNow - kDay, "registry.k8s.io/pause:3.9")};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.sandboxes), (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('a')});
+}
+
+class InUse : public ::testing::TestWithParam<ContainerState> {};
+
+TEST_P(InUse, AnImageUsedByAContainerInAnyStateThatStaysIsNotPlanned) {
+  Inventory inv;
+  inv.images = {image('a', {"docker.io/library/busybox:1"})};
+  // Created just now: an exited one is too young to be removed.
+  inv.containers = {container("c1", "busybox:1", GetParam(), kNow - kMinute)};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  inv.usage = disk(100 * kGiB, 1 * kGiB);
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_TRUE(removed(plan.containers).empty());
+  EXPECT_TRUE(removed(plan.images).empty());
+  EXPECT_TRUE(contains(plan.images[0].reason, "in use by container c1-name")) << plan.images[0].reason;
+  EXPECT_TRUE(contains(plan.images[0].reason, std::string(to_string(GetParam()))));
+}
+
+INSTANTIATE_TEST_SUITE_P(States, InUse,
+                         ::testing::Values(ContainerState::Created, ContainerState::Running, ContainerState::Exited,
+                                           ContainerState::Unknown),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+TEST(GcPlanner, ExitedContainersNotRemovedKeepTheirImagesWhenRemovalIsOff) {
+  Inventory inv;
+  inv.images = {image('a')};
+  inv.containers = {container("c1", id_of('a'), ContainerState::Exited, kNow - 30 * kDay)};
+  Policy p = quiet_policy();
+  p.remove_exited_containers = false;
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_TRUE(removed(plan.containers).empty());
+  EXPECT_TRUE(removed(plan.images).empty());
+}
+
+TEST(GcPlanner, AnExitedContainerRemovedMakesItsImageACandidateInTheSameRun) {
+  Inventory inv;
+  inv.images = {image('a'), image('b')};
+  inv.containers = {container("c1", hex_of('a'), ContainerState::Exited, kNow - 2 * kHour),
+                    container("c2", id_of('b'), ContainerState::Running)};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.containers), std::vector<std::string>{"c1"});
+  EXPECT_EQ(decision(plan.containers, "c1").phase, Phase::ExitedContainer);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('a')});
+}
+
+TEST(GcPlanner, ContainersOfARemovedSandboxGoWithItAndFreeTheirImages) {
+  Inventory inv;
+  inv.images = {image('a'), image('b')};
+  inv.sandboxes = {sandbox("s1", false, kNow - kDay), sandbox("s2", true, kNow - kDay)};
+  // c1 is exited but young: it stays on its own, yet goes with its sandbox.
+  inv.containers = {container("c1", id_of('a'), ContainerState::Exited, kNow - kMinute, "s1"),
+                    container("c2", id_of('b'), ContainerState::Created, kNow - kMinute, "s2")};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.sandboxes), std::vector<std::string>{"s1"});
+  EXPECT_TRUE(contains(decision(plan.containers, "c1").reason, "goes with its not-ready sandbox s1-pod"));
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('a')});
+}
+
+TEST(GcPlanner, NotReadySandboxesHoldingRunningOrUnknownContainersStay) {
+  Inventory inv;
+  inv.sandboxes = {sandbox("s1", false), sandbox("s2", false), sandbox("s3", false, kNow - kMinute), sandbox("s4", true)};
+  inv.containers = {container("c1", "x", ContainerState::Running, kNow - kDay, "s1"),
+                    container("c2", "x", ContainerState::Unknown, kNow - kDay, "s2")};
+  auto plan = plan_collection(inv, {}, quiet_policy(), kNow);
+  EXPECT_TRUE(removed(plan.sandboxes).empty());
+  EXPECT_TRUE(contains(decision(plan.sandboxes, "s1").reason, "running container c1-name"));
+  EXPECT_TRUE(contains(decision(plan.sandboxes, "s2").reason, "unknown state"));
+  EXPECT_TRUE(contains(decision(plan.sandboxes, "s3").reason, "sandboxes.minAge"));
+  EXPECT_EQ(decision(plan.sandboxes, "s4").reason, "ready");
+}
+
+TEST(GcPlanner, KeepGlobsAndRegexesProtectMatchingImages) {
+  Inventory inv;
+  inv.images = {image('a', {"ghcr.io/org/app:1.2"}), image('b', {"docker.io/library/busybox:1.36"}),
+                image('c', {"quay.io/team/keep-me:7"}), image('d', {"quay.io/team/other:7"})};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  p.keep = {*ReferencePattern::parse("ghcr.io/org/app:*"), *ReferencePattern::parse("busybox:*"),
+            *ReferencePattern::parse("regex:quay\\.io/team/keep-.*")};
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('d')});
+  EXPECT_EQ(decision(plan.images, id_of('a')).reason, "protected by keep rule \"ghcr.io/org/app:*\"");
+  EXPECT_EQ(decision(plan.images, id_of('b')).reason, "protected by keep rule \"busybox:*\"");
+  EXPECT_TRUE(contains(decision(plan.images, id_of('c')).reason, "regex:"));
+}
+
+TEST(GcPlanner, KeepNewestKeepsTheNMostRecentlyUsedOfEachRepository) {
+  Inventory inv;
+  inv.images = {image('a', {"docker.io/library/nginx:1.25"}), image('b', {"docker.io/library/nginx:1.26"}),
+                image('c', {"nginx:1.27"}), image('d', {"docker.io/library/nginx:1.24"}), image('e', {"ghcr.io/org/app:1"})};
+  History h;
+  h[id_of('a')] = {kNow - 20 * kDay, kNow - 5 * kDay};
+  h[id_of('b')] = {kNow - 20 * kDay, kNow - 3 * kDay};
+  h[id_of('c')] = {kNow - 20 * kDay, kNow - 4 * kDay};
+  h[id_of('d')] = {kNow - 20 * kDay, kNow - 6 * kDay};
+  h[id_of('e')] = {kNow - 20 * kDay, kNow - 6 * kDay};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  p.keep_newest = {{"nginx", 2}};  // a short repository name works too
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(removed(plan.images), (std::vector<std::string>{id_of('d'), id_of('e'), id_of('a')}));
+  EXPECT_TRUE(contains(decision(plan.images, id_of('b')).reason, "keepNewest"));
+  EXPECT_TRUE(contains(decision(plan.images, id_of('c')).reason, "keepNewest"));
+}
+
+TEST(GcPlanner, PrepullReferencesProtectByNormalizedReference) {
+  Inventory inv;
+  Image digested = image('c', {});
+  digested.digests = {"ghcr.io/org/app@sha256:" + hex_of('f')};
+  inv.images = {image('a', {"docker.io/library/busybox:latest"}), image('b', {"docker.io/library/busybox:1"}), digested};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  p.prepull = {"busybox", "ghcr.io/org/app@sha256:" + hex_of('f')};
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('b')});
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "prepull"));
+  EXPECT_TRUE(contains(decision(plan.images, id_of('c')).reason, "prepull"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Containers
+
+TEST(GcPlanner, ExitedContainersOlderThanTheirMinAgeAreRemoved) {
+  Inventory inv;
+  inv.containers = {container("old", "x", ContainerState::Exited, kNow - 2 * kHour),
+                    container("young", "x", ContainerState::Exited, kNow - 10 * kMinute),
+                    container("run", "x", ContainerState::Running, kNow - 10 * kDay),
+                    container("unk", "x", ContainerState::Unknown, kNow - 10 * kDay),
+                    container("new", "x", ContainerState::Created, kNow - 10 * kDay)};
+  auto plan = plan_collection(inv, {}, quiet_policy(), kNow);
+  EXPECT_EQ(removed(plan.containers), std::vector<std::string>{"old"});
+  EXPECT_TRUE(contains(decision(plan.containers, "young").reason, "containers.minAge"));
+  for (const auto& d : plan.containers) EXPECT_FALSE(d.reason.empty()) << d.id;
+}
+
+// ---------------------------------------------------------------------------------------
+// Determinism
+
+void expect_same_plan(const Plan& a, const Plan& b) {
+  auto same = [](const std::vector<Decision>& x, const std::vector<Decision>& y) {
+    ASSERT_EQ(x.size(), y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].id, y[i].id);
+      EXPECT_EQ(x[i].name, y[i].name);
+      EXPECT_EQ(x[i].refs, y[i].refs);
+      EXPECT_EQ(x[i].remove, y[i].remove);
+      EXPECT_EQ(x[i].phase, y[i].phase);
+      EXPECT_EQ(x[i].reason, y[i].reason);
+    }
+  };
+  same(a.containers, b.containers);
+  same(a.sandboxes, b.sandboxes);
+  same(a.images, b.images);
+  EXPECT_EQ(a.shortfalls, b.shortfalls);
+  EXPECT_EQ(a.bytes_to_free, b.bytes_to_free);
+  EXPECT_EQ(a.estimated_freed, b.estimated_freed);
+  EXPECT_EQ(a.images_after, b.images_after);
+}
+
+// ---------------------------------------------------------------------------------------
+// Property test over random inventories
+
+struct Random {
+  std::mt19937 rng;
+  explicit Random(unsigned seed) : rng(seed) {}
+  int below(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
+  bool chance(int percent) { return below(100) < percent; }
+  template <class T>
+  const T& pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(below(static_cast<int>(v.size())))]; }
+};
+
+const std::vector<std::string> kRepos = {"docker.io/library/busybox", "docker.io/library/nginx", "ghcr.io/org/app",
+                                         "registry.local:5000/team/svc", "registry.k8s.io/pause"};
+const std::vector<std::string> kShort = {"busybox", "nginx", "ghcr.io/org/app", "registry.local:5000/team/svc",
+                                         "registry.k8s.io/pause"};
+
+struct World {
+  Inventory inv;
+  History history;
+  Policy policy;
+};
+
+World random_world(Random& r) {
+  World w;
+  const int n_images = r.below(12);
+  std::vector<std::string> refs;  // every way to name an image, for containers to use
+  for (int i = 0; i < n_images; ++i) {
+    Image im;
+    const char c = static_cast<char>('a' + i);
+    im.id = id_of(c);
+    im.size = static_cast<std::uint64_t>(r.below(4000)) * (1ULL << 20);
+    im.pinned = r.chance(10);
+    const int n_tags = r.below(3);
+    for (int t = 0; t < n_tags; ++t) {
+      const int repo = r.below(static_cast<int>(kRepos.size()));
+      const std::string tag = r.pick(std::vector<std::string>{"1", "2", "latest", "3.9"});
+      im.tags.push_back(kRepos[static_cast<std::size_t>(repo)] + ":" + tag);
+      refs.push_back(kShort[static_cast<std::size_t>(repo)] + ":" + tag);
+    }
+    if (r.chance(40)) {
+      const std::string repo = r.pick(kRepos);
+      im.digests.push_back(repo + "@sha256:" + hex_of(static_cast<char>('A' + i)));  // distinct per image
+      refs.push_back(repo + "@sha256:" + hex_of(static_cast<char>('A' + i)));
+    }
+    refs.push_back(im.id);
+    refs.push_back(hex_of(c));
+    if (r.chance(80)) {
+      const Seconds first = kNow - r.below(20) * kDay - r.below(24) * kHour;
+      w.history[im.id] = {first, first + r.below(static_cast<int>((kNow - first) / kMinute) + 1) * kMinute};
+    }
+    w.inv.images.push_back(std::move(im));
+  }
+  refs.push_back("docker.io/library/alpine:3");  // an image that is not there
+  const std::vector<ContainerState> states = {ContainerState::Created, ContainerState::Running, ContainerState::Exited,
+                                              ContainerState::Exited, ContainerState::Unknown};
+  const int n_sandboxes = r.below(5);
+  for (int s = 0; s < n_sandboxes; ++s)
+    w.inv.sandboxes.push_back(sandbox("sb" + std::to_string(s), r.chance(50), kNow - r.below(120) * kMinute,
+                                      r.chance(50) ? r.pick(refs) : ""));
+  const int n_containers = r.below(10);
+  for (int i = 0; i < n_containers; ++i) {
+    Container c = container("c" + std::to_string(i), r.pick(refs), r.pick(states), kNow - r.below(240) * kMinute,
+                            n_sandboxes > 0 && r.chance(70) ? "sb" + std::to_string(r.below(n_sandboxes)) : "");
+    if (r.chance(30)) c.image_id = r.pick(refs);
+    w.inv.containers.push_back(std::move(c));
+  }
+  if (r.chance(50)) w.inv.sandbox_images.push_back(r.chance(50) ? "registry.k8s.io/pause:3.9" : "registry.k8s.io/pause:1");
+  const std::uint64_t capacity = r.chance(10) ? 0 : static_cast<std::uint64_t>(1 + r.below(100)) * kGiB;
+  w.inv.usage = FilesystemUsage{"/", capacity, capacity == 0 ? 0 : static_cast<std::uint64_t>(r.below(101)) * (capacity / 100),
+                                r.chance(10) ? 0ULL : 1000ULL, static_cast<std::uint64_t>(r.below(1001))};
+
+  Policy& p = w.policy;
+  p.min_age = r.pick(std::vector<Seconds>{0, kHour, kDay, 5 * kDay});
+  p.max_unused_age = r.pick(std::vector<Seconds>{0, 0, kDay, 7 * kDay});
+  p.max_images = static_cast<std::size_t>(r.chance(50) ? 0 : r.below(10));
+  p.container_min_age = r.pick(std::vector<Seconds>{0, kHour});
+  p.sandbox_min_age = r.pick(std::vector<Seconds>{0, 10 * kMinute});
+  p.remove_exited_containers = r.chance(80);
+  p.remove_not_ready_sandboxes = r.chance(80);
+  p.inodes_high = 80 + r.below(20);
+  switch (r.below(4)) {
+    case 0: p.high = pct(50 + r.below(50)), p.low = pct(p.high.percent - 1 - r.below(30)); break;
+    case 1: p.high = free_gib(static_cast<std::uint64_t>(r.below(20))), p.low = free_gib(p.high.bytes / kGiB + 1 + r.below(20)); break;
+    case 2: p.high = pct(50 + r.below(50)), p.low = free_gib(static_cast<std::uint64_t>(r.below(40))); break;
+    default: p.high = free_gib(static_cast<std::uint64_t>(r.below(20))), p.low = pct(10 + r.below(80)); break;
+  }
+  if (r.chance(30)) p.keep.push_back(*ReferencePattern::parse(r.pick(std::vector<std::string>{"nginx:*", "ghcr.io/org/*", "*:3.9"})));
+  if (r.chance(20)) p.keep.push_back(*ReferencePattern::parse("regex:registry\\.local:5000/.*"));
+  if (r.chance(30)) p.keep_newest[repository_of(r.pick(kShort))] = 1 + r.below(2);
+  if (r.chance(30)) p.prepull.push_back(r.pick(refs));
+  return w;
+}
+
+bool lru_before(const ImageHistory& a, const std::string& ida, const ImageHistory& b, const std::string& idb) {
+  return std::tie(a.last_used, a.first_seen, ida) < std::tie(b.last_used, b.first_seen, idb);
+}
+
+TEST(GcPlannerProperty, NothingProtectedIsEverPlannedAndEveryDecisionIsExplained) {
+  for (unsigned seed = 1; seed <= 3000; ++seed) {
+    Random r(seed);
+    World w = random_world(r);
+    const auto& inv = w.inv;
+    const auto& p = w.policy;
+    const Plan plan = plan_collection(inv, w.history, p, kNow);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+
+    const auto removed_c = removed(plan.containers);
+    const auto removed_s = removed(plan.sandboxes);
+    auto gone = [](const std::vector<std::string>& v, const std::string& id) { return std::find(v.begin(), v.end(), id) != v.end(); };
+    auto hist = [&](const std::string& id) {
+      auto it = w.history.find(id);
+      return it == w.history.end() ? ImageHistory{kNow, kNow} : it->second;
+    };
+
+    ASSERT_EQ(plan.images.size(), inv.images.size());
+    for (const auto* list : {&plan.containers, &plan.sandboxes, &plan.images})
+      for (const auto& d : *list) {
+        ASSERT_FALSE(d.reason.empty()) << d.id;
+        ASSERT_EQ(d.remove, d.phase.has_value()) << d.id;
+      }
+
+    for (const auto& c : inv.containers)
+      if (gone(removed_c, c.id)) {
+        ASSERT_EQ(c.state, ContainerState::Exited);
+        ASSERT_GE(kNow - c.created_at, p.container_min_age);
+      }
+    for (const auto& s : inv.sandboxes)
+      if (gone(removed_s, s.id)) {
+        ASSERT_FALSE(s.ready);
+        for (const auto& c : inv.containers)
+          if (c.sandbox_id == s.id) {
+            ASSERT_TRUE(c.state != ContainerState::Running && c.state != ContainerState::Unknown) << c.id;
+          }
+      }
+
+    for (const auto& image : inv.images) {
+      const Decision& d = decision(plan.images, image.id);
+      if (!d.remove) continue;
+      ASSERT_FALSE(image.pinned) << image.id;
+      for (const auto& s : inv.sandbox_images) ASSERT_FALSE(refers_to(image, s)) << image.id;
+      for (const auto& s : inv.sandboxes)
+        if (!gone(removed_s, s.id)) {
+          ASSERT_FALSE(refers_to(image, s.image)) << image.id << " used by sandbox " << s.id;
+        }
+      for (const auto& c : inv.containers)
+        if (!gone(removed_c, c.id) && !gone(removed_s, c.sandbox_id)) {
+          ASSERT_FALSE(refers_to(image, c.image) || refers_to(image, c.image_id)) << image.id << " used by " << c.id;
+        }
+      for (const auto& k : p.keep)
+        for (const auto& ref : d.refs) ASSERT_FALSE(k.matches(ref)) << image.id << " kept by " << k.text();
+      for (const auto& pre : p.prepull) ASSERT_FALSE(refers_to(image, pre)) << image.id << " prepulled as " << pre;
+      ASSERT_GE(kNow - hist(image.id).first_seen, p.min_age) << image.id;
+      for (const auto& [repo, n] : p.keep_newest) {
+        auto of_repo = [&](const Image& i) {
+          return std::any_of(i.tags.begin(), i.tags.end(), [&](const std::string& t) { return repository_of(t) == repo; });
+        };
+        if (!of_repo(image)) continue;
+        int newer = 0;
+        for (const auto& other : inv.images)
+          if (other.id != image.id && of_repo(other) && lru_before(hist(image.id), image.id, hist(other.id), other.id)) ++newer;
+        ASSERT_GE(newer, n) << image.id << " is among the " << n << " newest of " << repo;
+      }
+    }
+
+    // Removals first, in LRU order.
+    bool seen_kept = false;
+    const Decision* prev = nullptr;
+    for (const auto& d : plan.images) {
+      if (!d.remove) {
+        seen_kept = true;
+        continue;
+      }
+      ASSERT_FALSE(seen_kept) << "removal " << d.id << " after a kept image";
+      if (prev) {
+        ASSERT_TRUE(lru_before(hist(prev->id), prev->id, hist(d.id), d.id)) << prev->id << " then " << d.id;
+      }
+      prev = &d;
+    }
+
+    if (p.max_images > 0 && plan.shortfalls.empty()) {
+      ASSERT_LE(plan.images_after, p.max_images);
+    }
+
+    // The same inventory in another order gives the same plan.
+    World shuffled = w;
+    std::shuffle(shuffled.inv.images.begin(), shuffled.inv.images.end(), r.rng);
+    std::shuffle(shuffled.inv.containers.begin(), shuffled.inv.containers.end(), r.rng);
+    std::shuffle(shuffled.inv.sandboxes.begin(), shuffled.inv.sandboxes.end(), r.rng);
+    for (auto& im : shuffled.inv.images) std::reverse(im.tags.begin(), im.tags.end());
+    expect_same_plan(plan, plan_collection(shuffled.inv, shuffled.history, shuffled.policy, kNow));
+    if (HasFailure()) return;
+  }
+}
+
+TEST(GcPlanner, TheSamePlanWhateverTheOrderOfImagesContainersAndSandboxes) {
+  Inventory inv;
+  inv.images = {image('a', {"ghcr.io/org/app:2", "ghcr.io/org/app:1"}), image('b'), image('c'), image('d')};
+  inv.containers = {container("c2", id_of('a'), ContainerState::Running), container("c1", id_of('a'), ContainerState::Exited),
+                    container("c3", id_of('b'), ContainerState::Exited, kNow - kDay, "s1")};
+  inv.sandboxes = {sandbox("s2", true), sandbox("s1", false)};
+  inv.usage = disk(100 * kGiB, 10 * kGiB);
+  Policy p = quiet_policy();
+  History h = aged(inv, 3);
+  const Plan first = plan_collection(inv, h, p, kNow);
+  std::mt19937 rng(42);
+  for (int i = 0; i < 50; ++i) {
+    Inventory s = inv;
+    std::shuffle(s.images.begin(), s.images.end(), rng);
+    std::shuffle(s.containers.begin(), s.containers.end(), rng);
+    std::shuffle(s.sandboxes.begin(), s.sandboxes.end(), rng);
+    expect_same_plan(first, plan_collection(s, h, p, kNow));
+  }
+  EXPECT_EQ(decision(first.images, id_of('a')).name, "ghcr.io/org/app:1");
+  EXPECT_TRUE(contains(decision(first.images, id_of('a')).reason, "c2-name"));  // c1 goes: exited, old
+}
+
+TEST(GcPlanner, HumanAgeAndBytes) {
+  EXPECT_EQ(human_age(-5), "0s");
+  EXPECT_EQ(human_age(59), "59s");
+  EXPECT_EQ(human_age(3 * kHour + 5 * kMinute), "3h5m");
+  EXPECT_EQ(human_age(2 * kDay + 4 * kHour), "2d4h");
+  EXPECT_EQ(human_bytes(512), "512 B");
+  EXPECT_EQ(human_bytes(3 * kGiB / 2), "1.5 GiB");
+}
+
+}  // namespace
+}  // namespace nodeimg::gc
