@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -148,6 +149,23 @@ std::vector<std::string> strings_of(const json& j, const char* key) {
   return out;
 }
 
+// Sets each image's size to Size - SharedSize from a /system/df answer (see list_images).
+void apply_unique_sizes(const std::string& df_body, std::vector<gc::Image>& images) {
+  auto j = json::parse(df_body, nullptr, false);
+  if (!j.is_object() || !j.contains("Images") || !j["Images"].is_array()) return;
+  std::map<std::string, std::uint64_t> unique;
+  for (const auto& e : j["Images"]) {
+    if (!e.is_object()) continue;
+    const auto size = e.find("Size"), shared = e.find("SharedSize");
+    if (size == e.end() || shared == e.end() || !size->is_number_integer() || !shared->is_number_integer()) continue;
+    const auto total = size->get<std::int64_t>(), common = shared->get<std::int64_t>();
+    if (total < 0 || common < 0 || common > total) continue;
+    unique[string_or(e, "Id")] = static_cast<std::uint64_t>(total - common);
+  }
+  for (auto& image : images)
+    if (auto it = unique.find(image.id); it != unique.end()) image.size = it->second;
+}
+
 struct Sink {
   std::string body;
   std::string pending;  // an incomplete line, when streaming
@@ -248,6 +266,10 @@ Result<DockerRuntime::Response> DockerRuntime::call(std::string_view action, std
 
 Result<std::unique_ptr<DockerRuntime>> DockerRuntime::connect(const std::string& endpoint,
                                                               std::chrono::milliseconds timeout) {
+  // curl_global_init is not thread-safe; connect runs before any worker thread exists, so
+  // initializing here keeps the later concurrent removals from racing on it.
+  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!curl_ready) return fail("connect to " + endpoint + ": libcurl could not be initialized");
   std::string path;
   if (endpoint.starts_with("unix://")) {
     path = endpoint.substr(7);
@@ -301,8 +323,18 @@ Result<std::vector<gc::Image>> DockerRuntime::list_images() {
     img.pinned = false;
     out.push_back(std::move(img));
   }
+  // /images/json's Size counts every layer, also those the image shares with others (a base
+  // image's layers count in each image built on it), so removing an image frees less than
+  // its Size and the threshold phase would plan too few removals and stop above low.
+  // /system/df reports each image's SharedSize; Size - SharedSize is what deleting the image
+  // alone frees (an underestimate when all the images sharing a layer go, which is the safe
+  // side: removal stops once re-measured usage is below low). Best effort: Size otherwise.
+  if (!out.empty())
+    if (auto df = call("read the image disk usage", "GET", "/system/df"); df && df->status == 200)
+      apply_unique_sizes(df->body, out);
   return out;
 }
+
 
 Result<std::vector<gc::Container>> DockerRuntime::list_containers() {
   constexpr std::string_view action = "list containers";

@@ -248,7 +248,8 @@ Result<std::vector<std::string>> string_list(const Reader& r, const YAML::Node& 
 Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
   if (node.IsNull()) return {};
   if (!node.IsMap()) return r.error(node, "gc", "must be a mapping");
-  const YAML::Node* high_node = nullptr;
+  // Copies, not pointers: the loop's key/value pairs do not outlive an iteration.
+  std::optional<YAML::Node> low_node;
   for (const auto& kv : node) {
     const std::string name = kv.first.Scalar();
     const std::string key = "gc." + name;
@@ -259,7 +260,7 @@ Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
       auto t = parse_threshold(*s);
       if (!t) return r.error(v, key, t.error().message);
       (name == "high" ? p.high : p.low) = *t;
-      if (name == "high") high_node = &kv.second;
+      if (name == "low") low_node = kv.second;
     } else if (name == "inodesHigh") {
       auto s = r.string(v, key);
       if (!s) return std::unexpected(s.error());
@@ -324,7 +325,7 @@ Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
   if (p.high.kind == p.low.kind) {
     const bool ordered = p.high.kind == K::UsedPercent ? p.low.percent < p.high.percent : p.low.bytes > p.high.bytes;
     if (!ordered)
-      return r.error(high_node ? *high_node : node, "gc.low",
+      return r.error(low_node ? *low_node : node, "gc.low",
                      fmt::format("low ({}) must free more than high ({}) starts at", p.low.text, p.high.text));
   }
   return {};
@@ -354,7 +355,14 @@ Result<gc::Threshold> parse_threshold(std::string_view text) {
   std::size_t i = 0;
   while (i < size.size() && (std::isdigit(static_cast<unsigned char>(size[i])) || size[i] == '.')) ++i;
   if (i == 0) return fail(fmt::format("\"{}\": expected a size such as 20GiB", s));
-  const double number = std::stod(size.substr(0, i));
+  double number = 0;
+  try {
+    std::size_t used = 0;
+    number = std::stod(size.substr(0, i), &used);
+    if (used != i) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    return fail(fmt::format("\"{}\": \"{}\" is not a number", s, size.substr(0, i)));
+  }
   const std::string unit = size.substr(i);
   static const std::map<std::string, double> units = {
       {"", 1}, {"B", 1}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},

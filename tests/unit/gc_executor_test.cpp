@@ -80,7 +80,7 @@ gc::History history_of(const gc::Inventory& inv) {
   return h;
 }
 
-struct Run {
+struct GcRun {
   FakeRuntime runtime;
   gc::Inventory inv;
   gc::Policy policy;
@@ -102,7 +102,7 @@ struct Run {
 };
 
 TEST(GcExecutor, DryRunRemovesNothingButReportsThePlan) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(5, 90);
   r.policy.min_age = 0;
   r.go(/*dry_run=*/true);
@@ -112,7 +112,7 @@ TEST(GcExecutor, DryRunRemovesNothingButReportsThePlan) {
 }
 
 TEST(GcExecutor, ImageThatComesIntoUseBetweenPlanAndDeleteIsNotRemoved) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(3, 0);
   r.policy.min_age = 0;
   r.policy.max_images = 1;  // plans the two least recently used: app:0 and app:1
@@ -129,7 +129,7 @@ TEST(GcExecutor, ImageThatComesIntoUseBetweenPlanAndDeleteIsNotRemoved) {
 }
 
 TEST(GcExecutor, NotFoundCountsAsDoneInUseAsSkippedAndErrorsDoNotStopTheRun) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(4, 0);
   r.policy.min_age = 0;
   r.policy.max_images = 1;
@@ -146,7 +146,7 @@ TEST(GcExecutor, NotFoundCountsAsDoneInUseAsSkippedAndErrorsDoNotStopTheRun) {
 }
 
 TEST(GcExecutor, StopsThresholdRemovalsOnceReMeasuringShowsLowIsReached) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(20, 80);
   r.policy.min_age = 0;
   r.policy.high = {gc::Threshold::Kind::UsedPercent, 75, 0, "75%"};
@@ -164,7 +164,7 @@ TEST(GcExecutor, StopsThresholdRemovalsOnceReMeasuringShowsLowIsReached) {
 }
 
 TEST(GcExecutor, MaxImagesSelectionsContinueAfterLowIsReached) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(10, 80);
   r.policy.min_age = 0;
   r.policy.max_images = 4;  // six must go whatever the disk
@@ -177,7 +177,7 @@ TEST(GcExecutor, MaxImagesSelectionsContinueAfterLowIsReached) {
 }
 
 TEST(GcExecutor, NeverMoreRemovalsInFlightThanConcurrency) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(40, 0);
   r.policy.min_age = 0;
   r.policy.max_images = 1;
@@ -188,10 +188,10 @@ TEST(GcExecutor, NeverMoreRemovalsInFlightThanConcurrency) {
 }
 
 TEST(GcExecutor, ExitedContainersAndSandboxesGoFirst) {
-  Run r;
+  GcRun r;
   r.inv = inventory_of(1, 0);
   r.inv.containers = {{"c-exited", "old", "s1", "reg.test/app:0", "", ContainerState::Exited, kNow - 7200}};
-  r.inv.sandboxes = {{"s1", "ns/pod", false, kNow - 7200}};
+  r.inv.sandboxes = {{"s1", "ns/pod", false, kNow - 7200, ""}};
   r.policy.min_age = 0;
   r.go();
   EXPECT_EQ(r.runtime.removed_containers, std::vector<std::string>{"c-exited"});

@@ -116,7 +116,7 @@ TEST(GcMetrics, RendersEveryFigureOfTheLastRun) {
            "nodeimg_gc_last_run_timestamp_seconds 1764000013",
            "nodeimg_gc_last_run_duration_seconds 12.5",
            "nodeimg_gc_last_run_success 1",
-           R"(nodeimg_gc_runtime_info{runtime="containerd 1.6.20 (cri unix:///run/containerd/containerd.sock)"} 1)",
+           R"x(nodeimg_gc_runtime_info{runtime="containerd 1.6.20 (cri unix:///run/containerd/containerd.sock)"} 1)x",
            R"(nodeimg_gc_removed{kind="container"} 2)",
            R"(nodeimg_gc_removed{kind="sandbox"} 1)",
            R"(nodeimg_gc_removed{kind="image"} 4)",

@@ -279,6 +279,9 @@ INSTANTIATE_TEST_SUITE_P(
         // A low that high already satisfies ("10GiB free" while 20 GiB are free): freed to just
         // below high 80%, i.e. one byte more than 20 GiB free.
         ThresholdCase{"mixed_low_not_below_high", pct(80), free_gib(10), disk(100 * kGiB, 20 * kGiB), {'a'}, 1, true, false, false},
+        // A low beyond the filesystem's size: everything removable, and a shortfall.
+        ThresholdCase{"low_beyond_capacity", free_gib(20), free_gib(200), disk(100 * kGiB, 20 * kGiB), {'a', 'b', 'c', 'd', 'e'},
+                      80 * kGiB, true, false, true},
         // Unknown or empty filesystem: never reached, no division by zero.
         ThresholdCase{"capacity_zero", pct(1), pct(0.5), disk(0, 0, 0, 0), {}, 0, false, false, false},
         ThresholdCase{"capacity_zero_free_bytes", free_gib(20), free_gib(30), disk(0, 0, 0, 0), {}, 0, false, false, false},

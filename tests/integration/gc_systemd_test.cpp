@@ -1,0 +1,105 @@
+// The shipped units against real systemd: nodeimg-gc.service, hardened as shipped, runs
+// `nodeimg gc` inside a systemd container against a real containerd on the host (its
+// socket and image filesystem bind-mounted at the same paths), and its run lands in the
+// journal with structured fields. Proves the hardening leaves the collector able to work.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/containerd.hpp"
+#include "support/cri_pods.hpp"
+#include "support/systemd_container.hpp"
+
+namespace nodeimg::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class GcUnitOnSystemd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Outside /tmp: the unit has PrivateTmp=yes, and the paths must be the same inside.
+    char tmpl[] = "/run/nodeimg-it-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ContainerdOptions options;
+    options.state_dir = dir_;
+    options.fs_size = "128M";
+    containerd_ = ContainerdInstance::boot(options);
+    const std::string tar = dir_ + "/images.tar";
+    make_images(tar, {"reg.test/u:1", "reg.test/u:2", "reg.test/u:3"}, /*with_pause=*/true);
+    containerd_->import(tar);
+    fs::remove(tar);
+    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg", dir_ + ":" + dir_});
+  }
+  void TearDown() override {
+    if (container_) {
+      EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
+    }
+    container_.reset();
+    if (containerd_) {
+      EXPECT_EQ(containerd_->stop(), 0) << "containerd was not cleaned up";
+    }
+    containerd_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string dir_;
+  std::unique_ptr<ContainerdInstance> containerd_;
+  std::unique_ptr<SystemdContainer> container_;
+};
+
+TEST_F(GcUnitOnSystemd, TimerAndHardenedServiceCollectAndLogStructuredFields) {
+  auto& c = *container_;
+  const fs::path units = fs::path(NODEIMG_FIXTURES).parent_path().parent_path() / "systemd";
+  c.write("/etc/systemd/system/nodeimg-gc.service", slurp(units / "nodeimg-gc.service"));
+  c.write("/etc/systemd/system/nodeimg-gc.timer", slurp(units / "nodeimg-gc.timer"));
+  c.exec({"ln", "-sf", "/opt/nodeimg/nodeimg", "/usr/bin/nodeimg"});
+  c.write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: " + containerd_->endpoint() +
+                                          "\ngc:\n  minAge: 0s\n  maxImages: 2\n");
+  c.systemctl({"daemon-reload"});
+  c.systemctl({"enable", "--now", "nodeimg-gc.timer"});
+  EXPECT_EQ(c.show("nodeimg-gc.timer", {"ActiveState"})["ActiveState"], "active");
+
+  // One run now, as the timer would start it.
+  auto start = c.exec({"systemctl", "start", "nodeimg-gc.service"});
+  EXPECT_EQ(start.exit_code, 0) << start.err << c.exec({"journalctl", "-u", "nodeimg-gc.service", "--no-pager"}).out;
+  auto props = c.show("nodeimg-gc.service", {"Result", "ExecMainStatus"});
+  EXPECT_EQ(props["Result"], "success");
+  EXPECT_EQ(props["ExecMainStatus"], "0");
+
+  CriPods pods(containerd_->endpoint());
+  EXPECT_EQ(pods.images().size(), 2u) << "maxImages 2: the pause image and one more";
+  EXPECT_TRUE(c.exists("/var/lib/nodeimg/state.json"));
+
+  c.exec({"journalctl", "--sync"});
+  auto j = c.exec({"journalctl", "-t", "nodeimg", "NODEIMG_COMMAND=gc", "-o", "json", "--no-pager"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  std::istringstream lines(j.out);
+  std::string line, last;
+  while (std::getline(lines, line))
+    if (!line.empty()) last = line;
+  ASSERT_FALSE(last.empty()) << "no journal entry with NODEIMG_COMMAND=gc";
+  auto entry = json::parse(last);
+  EXPECT_EQ(entry["NODEIMG_IMAGES_REMOVED"], "2");
+  EXPECT_EQ(entry["NODEIMG_FAILURES"], "0");
+  EXPECT_EQ(entry["_SYSTEMD_UNIT"], "nodeimg-gc.service");
+  EXPECT_NE(entry["MESSAGE"].get<std::string>().find("removed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nodeimg::testing
