@@ -110,51 +110,87 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
   std::map<std::string, const gc::Image*> by_id;
   for (const auto& image : inventory.images) by_id[image.id] = &image;
   const bool blocks_pressure = plan.over_high, inode_pressure = plan.inode_pressure;
+  const bool pressure = blocks_pressure || inode_pressure;
   const std::size_t batch = static_cast<std::size_t>(std::max(options.concurrency, 1));
-  bool relieved = false;
-  for (std::size_t start = 0; start < images.size(); start += batch) {
-    std::vector<const gc::Decision*> todo;
-    for (std::size_t i = start; i < std::min(images.size(), start + batch); ++i) {
-      const auto* d = images[i];
-      if (relieved && d->phase == gc::Phase::Threshold) {
-        rec.skip(ObjectKind::Image, *d,
-                 fmt::format("not needed: usage is now {:.1f}% (low {})", report.after.used_percent(), policy.low.text));
+  bool relieved = !pressure || gc::pressure_relieved(report.before, policy, blocks_pressure, inode_pressure);
+
+  // Removes `list` in batches; threshold-phase images stop once re-measuring shows relief.
+  auto remove_images = [&](const std::vector<const gc::Decision*>& list) {
+    for (std::size_t start = 0; start < list.size(); start += batch) {
+      std::vector<const gc::Decision*> todo;
+      for (std::size_t i = start; i < std::min(list.size(), start + batch); ++i) {
+        const auto* d = list[i];
+        if (relieved && d->phase == gc::Phase::Threshold) {
+          if (d->remove)
+            rec.skip(ObjectKind::Image, *d,
+                     fmt::format("not needed: usage is now {:.1f}% (low {})", report.after.used_percent(), policy.low.text));
+          continue;
+        }
+        todo.push_back(d);
+      }
+      if (todo.empty()) continue;
+      // Re-list just before removing: an image that came into use since the plan stays.
+      auto now_containers = runtime.list_containers();
+      if (!now_containers) {
+        for (const auto* d : todo) rec.fail(ObjectKind::Image, d->id, "not removed: " + now_containers.error().message);
         continue;
       }
-      todo.push_back(d);
-    }
-    if (todo.empty()) continue;
-    // Re-list just before removing: an image that came into use since the plan stays.
-    auto now_containers = runtime.list_containers();
-    if (!now_containers) {
-      for (const auto* d : todo) rec.fail(ObjectKind::Image, d->id, "not removed: " + now_containers.error().message);
-      continue;
-    }
-    std::vector<std::pair<const gc::Decision*, const gc::Image*>> go;
-    for (const auto* d : todo) {
-      const gc::Image* image = by_id.at(d->id);
-      if (auto user = user_of(*image, *now_containers); !user.empty()) {
-        rec.skip(ObjectKind::Image, *d, "came into use since the plan: " + user);
-        continue;
+      std::vector<std::pair<const gc::Decision*, const gc::Image*>> go;
+      for (const auto* d : todo) {
+        const gc::Image* image = by_id.at(d->id);
+        if (auto user = user_of(*image, *now_containers); !user.empty()) {
+          rec.skip(ObjectKind::Image, *d, "came into use since the plan: " + user);
+          continue;
+        }
+        go.emplace_back(d, image);
       }
-      go.emplace_back(d, image);
-    }
-    parallel_for(go.size(), options.concurrency, [&](std::size_t i) {
-      rec.outcome(ObjectKind::Image, *go[i].first, runtime.remove_image(*go[i].second));
-    });
-    if (auto usage = measure(); usage) {
-      report.after = *usage;
-      if ((blocks_pressure || inode_pressure) && !relieved &&
-          gc::pressure_relieved(*usage, policy, blocks_pressure, inode_pressure)) {
-        relieved = true;
-        report.stopped_at_low = std::any_of(images.begin() + static_cast<std::ptrdiff_t>(std::min(images.size(), start + batch)),
-                                            images.end(), [](const gc::Decision* d) { return d->phase == gc::Phase::Threshold; });
+      parallel_for(go.size(), options.concurrency, [&](std::size_t i) {
+        rec.outcome(ObjectKind::Image, *go[i].first, runtime.remove_image(*go[i].second));
+      });
+      if (auto usage = measure(); usage) {
+        report.after = *usage;
+        if (pressure && !relieved && gc::pressure_relieved(*usage, policy, blocks_pressure, inode_pressure)) {
+          relieved = true;
+          report.stopped_at_low =
+              std::any_of(list.begin() + static_cast<std::ptrdiff_t>(std::min(list.size(), start + batch)), list.end(),
+                          [](const gc::Decision* d) { return d->phase == gc::Phase::Threshold; });
+        }
+      } else {
+        spdlog::debug("re-measure the image filesystem: {}", usage.error().message);
       }
-    } else {
-      spdlog::debug("re-measure the image filesystem: {}", usage.error().message);
     }
+  };
+  remove_images(images);
+
+  // Image sizes overstate what removals free (layers shared between images): while the
+  // measured usage is still above low, go on with the reserves, least recently used first.
+  if (pressure && !relieved) {
+    std::vector<gc::Decision> extra;
+    for (const auto& d : plan.images)
+      if (d.reserve) {
+        gc::Decision e = d;
+        e.phase = gc::Phase::Threshold;
+        e.reason = fmt::format("{}; the planned removals freed less than their sizes (shared layers), and usage is still "
+                               "{:.1f}% (low {})",
+                               blocks_pressure ? "disk pressure" : "inode pressure", report.after.used_percent(),
+                               policy.low.text);
+        extra.push_back(std::move(e));
+      }
+    std::vector<const gc::Decision*> reserves;
+    for (const auto& e : extra) reserves.push_back(&e);
+    remove_images(reserves);
   }
   if (auto usage = measure(); usage) report.after = *usage;
+
+  // The plan judged reaching low from image sizes; the measurement is what counts.
+  if (pressure) {
+    std::erase_if(report.shortfalls, [](const std::string& s) { return s.starts_with("low "); });
+    if (!gc::pressure_relieved(report.after, policy, blocks_pressure, inode_pressure))
+      report.shortfalls.push_back(fmt::format("low {}: usage is still {:.1f}% (inodes {:.1f}%) after removing every "
+                                              "removable image; the rest is protected, in use or not images",
+                                              policy.low.text, report.after.used_percent(),
+                                              report.after.inodes_used_percent()));
+  }
 }
 
 }  // namespace nodeimg

@@ -8,7 +8,10 @@
 //   goes on with the next object.
 // - After each batch the image filesystem is measured again, and threshold-selected images
 //   stop as soon as the pressure that started the run is relieved (maxUnusedAge and
-//   maxImages selections are carried out whatever the disk).
+//   maxImages selections are carried out whatever the disk). Image sizes overstate what a
+//   removal frees (shared layers), so while the measurement is still above low the
+//   executor goes on with the plan's reserves, least recently used first; the low
+//   shortfall is decided by the final measurement, not by the sizes.
 // With dry_run nothing is removed: the report lists what would be.
 #include <functional>
 

@@ -104,12 +104,16 @@ struct Decision {
   std::optional<Phase> phase;      // set when remove
   std::string reason;
   Seconds first_seen = 0, last_used = 0;
+  // A removable image the plan did not select while the disk is under pressure. Image
+  // sizes overstate what a removal frees (shared layers), so when re-measuring shows the
+  // selected removals were not enough, the executor goes on with these, in plan order.
+  bool reserve = false;
 };
 
 struct Plan {
   std::vector<Decision> containers;
   std::vector<Decision> sandboxes;
-  std::vector<Decision> images;  // every image, removals first in LRU order
+  std::vector<Decision> images;  // every image: removals, then reserves, both in LRU order; then the rest
   bool over_high = false;        // blocks
   bool inode_pressure = false;
   std::uint64_t bytes_to_free = 0;       // to reach low, from statvfs

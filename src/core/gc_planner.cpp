@@ -443,6 +443,7 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   for (const auto& c : candidates) {
     Decision& d = *by_id[c.image->id];
     if (d.remove) continue;
+    d.reserve = plan.over_high || plan.inode_pressure;
     if (plan.over_high)
       d.reason = fmt::format("removable, not needed: the planned removals cover the {} to free to reach low {}",
                              human_bytes(plan.bytes_to_free), policy.low.text);
@@ -450,12 +451,14 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
       d.reason = fmt::format("removable, not needed: {}, high {} not reached", describe_usage(u), policy.high.text);
   }
   plan.images_after = total - selected;
-  // Removals first, in the order they will be carried out (LRU), then the rest by id.
+  // Removals first, in the order they will be carried out (LRU), then the reserves (LRU),
+  // then the rest by id.
   std::map<std::string, std::size_t> order;
   for (std::size_t i = 0; i < candidates.size(); ++i) order[candidates[i].image->id] = i;
+  auto rank = [](const Decision& d) { return d.remove ? 0 : d.reserve ? 1 : 2; };
   std::stable_sort(plan.images.begin(), plan.images.end(), [&](const Decision& a, const Decision& b) {
-    if (a.remove != b.remove) return a.remove;
-    if (a.remove) return order[a.id] < order[b.id];
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    if (rank(a) < 2) return order[a.id] < order[b.id];
     return a.id < b.id;
   });
   return plan;

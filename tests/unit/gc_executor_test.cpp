@@ -163,6 +163,44 @@ TEST(GcExecutor, StopsThresholdRemovalsOnceReMeasuringShowsLowIsReached) {
   EXPECT_EQ(r.report.after.available_bytes, 40 * kGiB);
 }
 
+TEST(GcExecutor, WhenRemovalsFreeLessThanTheirSizesItGoesOnWithTheReserves) {
+  GcRun r;
+  r.inv = inventory_of(20, 80);  // 80 GiB used of 100; low 65%: the plan selects 15 x 1 GiB
+  r.policy.min_age = 0;
+  r.policy.concurrency = 5;
+  auto u = r.inv.usage;
+  // Each batch of five frees only 2 GiB (shared layers): 78, 76, 74, then the reserves.
+  std::vector<gc::FilesystemUsage> seen;
+  for (int freed = 2; freed <= 20; freed += 2) {
+    u.available_bytes = static_cast<std::uint64_t>(20 + freed) * kGiB;
+    seen.push_back(u);
+  }
+  r.measurements = seen;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 20u) << "all selected, then all five reserves";
+  ASSERT_EQ(r.report.shortfalls.size(), 1u);
+  EXPECT_NE(r.report.shortfalls[0].find("still"), std::string::npos) << r.report.shortfalls[0];
+}
+
+TEST(GcExecutor, ReservesStopOnceLowIsMeasured) {
+  GcRun r;
+  r.inv = inventory_of(20, 80);
+  r.policy.min_age = 0;
+  r.policy.concurrency = 5;
+  auto u = r.inv.usage;
+  std::vector<gc::FilesystemUsage> seen;
+  for (int available : {22, 24, 26, 36}) {  // the first reserve batch reaches 64 % used
+    u.available_bytes = static_cast<std::uint64_t>(available) * kGiB;
+    seen.push_back(u);
+  }
+  r.measurements = seen;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 20u);
+  EXPECT_TRUE(r.report.shortfalls.empty()) << r.report.shortfalls[0];
+  const gc::Removal& last = r.report.removed.back();
+  EXPECT_NE(last.reason.find("shared layers"), std::string::npos) << last.reason;
+}
+
 TEST(GcExecutor, MaxImagesSelectionsContinueAfterLowIsReached) {
   GcRun r;
   r.inv = inventory_of(10, 80);
