@@ -111,11 +111,10 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
   for (const auto& image : inventory.images) by_id[image.id] = &image;
   const bool blocks_pressure = plan.over_high, inode_pressure = plan.inode_pressure;
   const bool pressure = blocks_pressure || inode_pressure;
-  const std::size_t batch = static_cast<std::size_t>(std::max(options.concurrency, 1));
   bool relieved = !pressure || gc::pressure_relieved(report.before, policy, blocks_pressure, inode_pressure);
 
   // Removes `list` in batches; threshold-phase images stop once re-measuring shows relief.
-  auto remove_images = [&](const std::vector<const gc::Decision*>& list) {
+  auto remove_images = [&](const std::vector<const gc::Decision*>& list, std::size_t batch) {
     for (std::size_t start = 0; start < list.size(); start += batch) {
       std::vector<const gc::Decision*> todo;
       for (std::size_t i = start; i < std::min(list.size(), start + batch); ++i) {
@@ -160,7 +159,7 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
       }
     }
   };
-  remove_images(images);
+  remove_images(images, static_cast<std::size_t>(std::max(options.concurrency, 1)));
 
   // Image sizes overstate what removals free (layers shared between images): while the
   // measured usage is still above low, go on with the reserves, least recently used first.
@@ -178,7 +177,9 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
       }
     std::vector<const gc::Decision*> reserves;
     for (const auto& e : extra) reserves.push_back(&e);
-    remove_images(reserves);
+    // One at a time: the estimate has already proved wrong, so measure after every removal
+    // rather than overshoot low by a batch.
+    remove_images(reserves, 1);
   }
   if (auto usage = measure(); usage) report.after = *usage;
 
