@@ -8,7 +8,7 @@
 
 namespace nodeimg {
 
-Result<LoadedHistory> HistoryStore::load() const {
+Result<LoadedHistory> HistoryStore::load(bool repair) const {
   LoadedHistory out;
   auto text = files_.read(path_);
   if (!text) {
@@ -23,6 +23,11 @@ Result<LoadedHistory> HistoryStore::load() const {
   }
   const std::string aside = path_ + ".corrupt";
   std::string moved = "left in place";
+  if (!repair) {
+    out.warnings.push_back(fmt::format("history {} is corrupt ({}); ignored (the next gc run rebuilds it)",
+                                       files_.host_path(path_), parsed.error().message));
+    return out;
+  }
   if (auto ok = files_.write_atomic(aside, **text, FileOwnership{0600, 0, 0}); ok) {
     if (auto rm = files_.remove(path_); rm) moved = "moved to " + files_.host_path(aside);
   }

@@ -20,7 +20,8 @@ class HistoryStore {
  public:
   HistoryStore(const HostFiles& files, std::string dir) : files_(files), path_(std::move(dir) + "/state.json") {}
 
-  Result<LoadedHistory> load() const;
+  // With `repair` false (dry runs, `nodeimg images`) a corrupt file is reported, not moved.
+  Result<LoadedHistory> load(bool repair = true) const;
   Result<void> save(const gc::History& history, gc::Seconds now) const;
   const std::string& path() const { return path_; }
 

@@ -66,7 +66,9 @@ struct Survey {
   gc::Seconds now = 0;
 };
 
-Result<Survey> survey(const Context& ctx, const HostFiles& files) {
+// `writes`: whether this command may change the node (a real gc run): only then is a
+// corrupt history moved aside.
+Result<Survey> survey(const Context& ctx, const HostFiles& files, bool writes) {
   Survey s;
   auto runtime = connect_runtime(ctx.config.runtime, ctx.options.root);
   if (!runtime) return std::unexpected(runtime.error());
@@ -97,7 +99,7 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files) {
 
   s.now = unix_now();
   HistoryStore store(files, ctx.state_dir());
-  auto loaded = store.load();
+  auto loaded = store.load(writes);
   if (!loaded) return std::unexpected(loaded.error());
   for (auto& w : loaded->warnings) s.warnings.push_back(std::move(w));
   s.history = gc::update_history(loaded->history, s.inventory, s.now);
@@ -217,7 +219,7 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   }
 
   // 2–3. Inventory, measure, history.
-  auto s = survey(ctx, files);
+  auto s = survey(ctx, files, !flags.dry_run);
   if (!s) {
     log::event(spdlog::level::err, "gc failed: " + s.error().message, {{"NODEIMG_COMMAND", "gc"}, {"NODEIMG_FAILED", "1"}});
     return kExitFailed;
@@ -351,7 +353,7 @@ int images_list(const Context& ctx, const ImagesFlags& flags) {
     return kExitUsage;
   }
   HostFiles files(ctx.options.root);
-  auto s = survey(ctx, files);
+  auto s = survey(ctx, files, false);
   if (!s) {
     spdlog::error("{}", s.error().message);
     return kExitFailed;

@@ -241,6 +241,14 @@ TEST_F(GcOnContainerd, CorruptHistoryIsMovedAsideAndRebuilt) {
   images({"reg.test/a:1"});
   fs::create_directories(root_ / "var/lib/nodeimg");
   std::ofstream(root_ / "var/lib/nodeimg/state.json") << "{not json";
+  // Read-only commands report it and leave it where it is.
+  for (auto args : {std::vector<std::string>{"gc", "--dry-run"}, std::vector<std::string>{"images"}}) {
+    auto ro = nodeimg(args);
+    EXPECT_EQ(ro.exit_code, 0) << ro.err;
+    EXPECT_NE(ro.err.find("corrupt"), std::string::npos) << ro.err;
+    EXPECT_EQ(state(), "{not json");
+    EXPECT_FALSE(fs::exists(root_ / "var/lib/nodeimg/state.json.corrupt"));
+  }
   auto r = nodeimg({"gc"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("corrupt"), std::string::npos) << r.err;
