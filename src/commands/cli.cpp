@@ -114,7 +114,7 @@ int run_cli(int argc, char** argv) {
   gc->fallthrough();
   gc->add_flag("--dry-run,-n", gc_flags.dry_run, "Print the plan with a reason for every removal and skip; change nothing");
   gc->add_option("--lock-timeout", gc_flags.lock_timeout,
-                 "How long to wait for another run (the timer's) to finish before giving up with exit 1")
+                 "How long to wait for another run (the timer's) to finish before giving up with exit 1 (default 30s)")
       ->capture_default_str()
       ->option_text("DURATION");
   add_policy_options(*gc, gc_flags.policy);

@@ -13,6 +13,7 @@
 
 #include "support/containerd.hpp"
 #include "support/cri_pods.hpp"
+#include "support/registry.hpp"
 #include "support/systemd_container.hpp"
 
 namespace nodeimg::testing {
@@ -99,6 +100,33 @@ TEST_F(GcUnitOnSystemd, TimerAndHardenedServiceCollectAndLogStructuredFields) {
   EXPECT_EQ(entry["NODEIMG_FAILURES"], "0");
   EXPECT_EQ(entry["_SYSTEMD_UNIT"], "nodeimg-gc.service");
   EXPECT_NE(entry["MESSAGE"].get<std::string>().find("removed"), std::string::npos);
+}
+
+TEST_F(GcUnitOnSystemd, PrepullServicePullsFromALocalRegistryAtBoot) {
+  auto registry = LocalRegistry::start();
+  const std::string oci = dir_ + "/one.tar";
+  make_oci_single("reg.test/warm:1", oci);
+  const std::string ref = registry->push(oci, "warm:1");
+  auto& c = *container_;
+  const fs::path units = fs::path(NODEIMG_FIXTURES).parent_path().parent_path() / "systemd";
+  c.write("/etc/systemd/system/nodeimg-prepull.service", slurp(units / "nodeimg-prepull.service"));
+  c.exec({"ln", "-sf", "/opt/nodeimg/nodeimg", "/usr/bin/nodeimg"});
+  c.write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: " + containerd_->endpoint() + "\nprepull: [\"" + ref + "\"]\n");
+  c.systemctl({"daemon-reload"});
+  c.systemctl({"start", "nodeimg-prepull.service"});
+  std::map<std::string, std::string> props;
+  for (int i = 0; i < 300; ++i) {  // Type=exec: started at once, done when the pull is
+    props = c.show("nodeimg-prepull.service", {"ActiveState", "Result", "ExecMainStatus"});
+    if (props["ActiveState"] == "inactive" || props["ActiveState"] == "failed") break;
+    c.exec({"sleep", "0.1"});
+  }
+  EXPECT_EQ(props["ActiveState"], "inactive") << c.exec({"journalctl", "-u", "nodeimg-prepull.service", "--no-pager"}).out;
+  EXPECT_EQ(props["Result"], "success");
+  bool present = false;
+  for (const auto& i : CriPods(containerd_->endpoint()).images())
+    for (const auto& t : i.repo_tags()) present = present || t == ref;
+  EXPECT_TRUE(present) << ref << " was not pulled";
+  EXPECT_EQ(registry->stop(), 0);
 }
 
 }  // namespace
