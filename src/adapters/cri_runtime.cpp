@@ -1,18 +1,54 @@
 #include "adapters/cri_runtime.hpp"
 
+#include <time.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <thread>
+
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
 
+#include "cri/containerd_images.grpc.pb.h"
+#include "cri/containerd_leases.grpc.pb.h"
 #include "cri/runtime.grpc.pb.h"
 
 namespace nodeimg {
 
 namespace cri = runtime::v1;
+namespace native_images = containerd::services::images::v1;
+namespace native_leases = containerd::services::leases::v1;
 
 namespace {
 
 constexpr gc::Seconds kNanosPerSecond = 1'000'000'000;
+
+// containerd's CRI plugin keeps its images in this containerd namespace.
+constexpr const char* kCriNamespace = "k8s.io";
+// How long CRI may take to stop listing natively deleted images: it follows containerd's
+// image events (well under 100 ms here, usually done before the collection ends).
+constexpr auto kCriViewWait = std::chrono::seconds(3);
+constexpr auto kCriViewPoll = std::chrono::milliseconds(5);
+// A lease created only to ask for a collection protects nothing; should nodeimg die
+// before deleting it, containerd drops it after this.
+constexpr auto kLeaseExpiry = std::chrono::hours(1);
+
+// Answers meaning "this endpoint does not let nodeimg use containerd's native API".
+bool native_refused(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNIMPLEMENTED || s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+}
+
+// RFC 3339 in UTC, as containerd's containerd.io/gc.expire label wants it.
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string_view code_name(grpc::StatusCode code) {
   switch (code) {
@@ -68,14 +104,98 @@ struct CriRuntime::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<cri::RuntimeService::Stub> runtime;
   std::unique_ptr<cri::ImageService::Stub> images;
+  // containerd's native services on the same socket (the remove_images fast path).
+  std::unique_ptr<native_images::Images::Stub> native_images;
+  std::unique_ptr<native_leases::Leases::Stub> native_leases;
+  enum class Native { Unknown, Available, Refused };
+  std::mutex native_mutex;
+  Native native = Native::Unknown;
 
   void prepare(grpc::ClientContext& ctx) const { ctx.set_deadline(std::chrono::system_clock::now() + timeout); }
+  void prepare_native(grpc::ClientContext& ctx) const {
+    prepare(ctx);
+    ctx.AddMetadata("containerd-namespace", kCriNamespace);
+  }
 
   Error error(std::string_view action, const grpc::Status& s) const {
     std::string hint;
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE)
       hint = " (is the runtime running? set runtime.endpoint if it listens elsewhere)";
     return Error{fmt::format("{} via CRI {}: {}: {}{}", action, info.endpoint, code_name(s.error_code()), s.error_message(), hint)};
+  }
+  Error native_error(std::string_view action, const grpc::Status& s) const {
+    return Error{fmt::format("{} via containerd {} (namespace {}): {}: {}", action, info.endpoint, kCriNamespace,
+                             code_name(s.error_code()), s.error_message())};
+  }
+
+  // The image as CRI knows it now; nullopt when CRI does not know it.
+  Result<std::optional<cri::Image>> image_status(const std::string& id) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    cri::ImageStatusRequest req;
+    req.mutable_image()->set_image(id);
+    cri::ImageStatusResponse resp;
+    auto s = images->ImageStatus(&ctx, req, &resp);
+    if (!s.ok()) return std::unexpected(error(fmt::format("image status \"{}\"", id), s));
+    if (!resp.has_image() || resp.image().id().empty()) return std::nullopt;
+    return resp.image();
+  }
+
+  // Whether the native fast path may be used: only on containerd, and only once its images
+  // service has answered a probe (a Get of a name that cannot exist: NotFound means it
+  // works). Unimplemented or PermissionDenied settles it for the life of the process; any
+  // other failure (containerd restarting) means CRI this time and a new probe next time.
+  bool use_native() {
+    std::lock_guard lock(native_mutex);
+    if (native != Native::Unknown) return native == Native::Available;
+    if (info.name != "containerd") {
+      native = Native::Refused;
+      return false;
+    }
+    grpc::ClientContext ctx;
+    prepare_native(ctx);
+    native_images::GetImageRequest req;
+    req.set_name("nodeimg.invalid/probe:absent");
+    native_images::GetImageResponse resp;
+    auto s = native_images->Get(&ctx, req, &resp);
+    if (native_refused(s))
+      native = Native::Refused;
+    else if (s.ok() || s.error_code() == grpc::StatusCode::NOT_FOUND)
+      native = Native::Available;
+    return native == Native::Available;
+  }
+  void refuse_native() {
+    std::lock_guard lock(native_mutex);
+    native = Native::Refused;
+  }
+
+  grpc::Status delete_reference(const std::string& name, bool sync) const {
+    grpc::ClientContext ctx;
+    prepare_native(ctx);
+    native_images::DeleteImageRequest req;
+    req.set_name(name);
+    req.set_sync(sync);
+    google::protobuf::Empty resp;
+    return native_images->Delete(&ctx, req, &resp);
+  }
+
+  // One synchronous garbage collection: create an empty lease, delete it with sync.
+  grpc::Status collect_garbage() const {
+    native_leases::CreateResponse created;
+    {
+      grpc::ClientContext ctx;
+      prepare_native(ctx);
+      native_leases::CreateRequest req;  // no id: containerd picks one
+      (*req.mutable_labels())["containerd.io/gc.expire"] = rfc3339_utc(std::chrono::system_clock::now() + kLeaseExpiry);
+      if (auto s = native_leases->Create(&ctx, req, &created); !s.ok()) return s;
+    }
+    grpc::ClientContext ctx;
+    prepare_native(ctx);
+    native_leases::DeleteRequest req;
+    req.set_id(created.lease().id());
+    req.set_sync(true);
+    google::protobuf::Empty resp;
+    return native_leases->Delete(&ctx, req, &resp);
   }
 };
 
@@ -93,6 +213,8 @@ Result<std::unique_ptr<CriRuntime>> CriRuntime::connect(const std::string& endpo
   impl->channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
   impl->runtime = cri::RuntimeService::NewStub(impl->channel);
   impl->images = cri::ImageService::NewStub(impl->channel);
+  impl->native_images = native_images::Images::NewStub(impl->channel);
+  impl->native_leases = native_leases::Leases::NewStub(impl->channel);
 
   grpc::ClientContext ctx;
   impl->prepare(ctx);
@@ -243,14 +365,9 @@ Result<ImageRuntime::Outcome> CriRuntime::remove_image(const gc::Image& image) {
   // RemoveImage is idempotent in CRI: a missing image is OK. Ask first so that the report
   // can tell "not found" from "removed".
   {
-    grpc::ClientContext ctx;
-    impl_->prepare(ctx);
-    cri::ImageStatusRequest req;
-    req.mutable_image()->set_image(image.id);
-    cri::ImageStatusResponse resp;
-    auto s = impl_->images->ImageStatus(&ctx, req, &resp);
-    if (!s.ok()) return std::unexpected(impl_->error(fmt::format("image status \"{}\"", image.id), s));
-    if (!resp.has_image() || resp.image().id().empty()) return Outcome::NotFound;
+    auto status = impl_->image_status(image.id);
+    if (!status) return std::unexpected(status.error());
+    if (!*status) return Outcome::NotFound;
   }
   grpc::ClientContext ctx;
   impl_->prepare(ctx);
@@ -262,6 +379,121 @@ Result<ImageRuntime::Outcome> CriRuntime::remove_image(const gc::Image& image) {
   if (is_not_found(s)) return Outcome::NotFound;
   if (is_in_use(s)) return Outcome::InUse;
   return std::unexpected(impl_->error(fmt::format("remove image \"{}\"", image.id), s));
+}
+
+std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::vector<gc::Image>& images,
+                                                                     int concurrency) {
+  // One image gains nothing natively (CRI RemoveImage also collects once per image, and
+  // its view is up to date when it returns): the fast path starts at two.
+  if (images.size() < 2 || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
+  // Deletes are sequential: containerd serialises metadata writes, and without the
+  // per-image collection each one is cheap.
+  const std::size_t n = images.size();
+  std::vector<Result<Outcome>> out(n, Outcome::NotFound);
+
+  // 1. Every reference of each image as CRI reports it now (CRI keeps one containerd image
+  // record per tag, per digest and per "sha256:" id; all must go). Like RemoveImage, this
+  // takes a tag added since the plan along; a tag moved to another image since is not
+  // named any more. The id goes last so an image keeps being listed until its tags are gone.
+  std::vector<std::vector<std::string>> refs(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto status = impl_->image_status(images[i].id);
+    if (!status) {
+      out[i] = std::unexpected(status.error());
+      continue;
+    }
+    if (!*status) continue;  // already gone: NotFound
+    const cri::Image& now = **status;
+    if (now.id() != images[i].id) {
+      out[i] = fail(fmt::format("remove image \"{}\" via CRI {}: the runtime resolves it to image \"{}\"; not removed",
+                                images[i].id, impl_->info.endpoint, now.id()));
+      continue;
+    }
+    for (const auto* list : {&now.repo_tags(), &now.repo_digests()})
+      for (const auto& ref : *list)
+        if (!ref.empty() && std::find(refs[i].begin(), refs[i].end(), ref) == refs[i].end()) refs[i].push_back(ref);
+    refs[i].push_back(now.id());
+  }
+
+  // 2. Delete them without collecting, except the very last delete, which waits for one
+  // collection over the whole batch.
+  std::size_t last = n;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!refs[i].empty()) last = i;
+  std::vector<bool> removed(n, false);
+  bool deleted = false, collected = false;
+  std::size_t refused_at = n;  // containerd refused the native API from this image on
+  for (std::size_t i = 0; i < n && refused_at == n; ++i) {
+    for (std::size_t j = 0; j < refs[i].size(); ++j) {
+      const bool sync = i == last && j + 1 == refs[i].size();
+      auto s = impl_->delete_reference(refs[i][j], sync);
+      if (s.ok()) {
+        removed[i] = deleted = true;
+        collected = collected || sync;
+        continue;
+      }
+      if (s.error_code() == grpc::StatusCode::NOT_FOUND) continue;  // gone meanwhile
+      if (native_refused(s)) {
+        impl_->refuse_native();
+        refused_at = i;
+        break;
+      }
+      out[i] = std::unexpected(impl_->native_error(
+          fmt::format("delete reference \"{}\" of image \"{}\"", refs[i][j], images[i].id), s));
+      break;
+    }
+    if (refused_at == n && out[i]) out[i] = removed[i] ? Outcome::Removed : Outcome::NotFound;
+  }
+
+  // 3. Refused part-way: the rest through CRI RemoveImage (which collects by itself).
+  if (refused_at < n) {
+    const std::vector<gc::Image> rest(images.begin() + static_cast<std::ptrdiff_t>(refused_at), images.end());
+    auto results = ImageRuntime::remove_images(rest, concurrency);
+    for (std::size_t k = 0; k < rest.size() && k < results.size(); ++k) {
+      const std::size_t i = refused_at + k;
+      out[i] = std::move(results[k]);
+      if (removed[i] && out[i] && *out[i] == Outcome::NotFound) out[i] = Outcome::Removed;
+    }
+  }
+
+  // 4. The delete that was to collect found its reference gone (or failed): collect now,
+  // so that re-measuring after the batch sees the space freed. If even that fails the
+  // references are gone but the space is not known to be free: say so on the last image
+  // removed rather than report a clean batch.
+  if (deleted && !collected) {
+    if (auto s = impl_->collect_garbage(); !s.ok()) {
+      for (std::size_t i = std::min(refused_at, n); i-- > 0;)
+        if (removed[i] && out[i]) {
+          out[i] = std::unexpected(impl_->native_error(
+              fmt::format("image \"{}\": references deleted, but the garbage collection that frees its space failed",
+                          images[i].id),
+              s));
+          break;
+        }
+    }
+  }
+
+  // 5. CRI follows native deletions through containerd's events: wait until it no longer
+  // lists what was removed, so that callers listing right after see the result. Anything it
+  // still lists after that (a reference created meanwhile) goes through RemoveImage.
+  const auto deadline = std::chrono::steady_clock::now() + kCriViewWait;
+  for (std::size_t i = 0; i < std::min(refused_at, n); ++i) {
+    if (!removed[i] || !out[i]) continue;
+    for (;;) {
+      auto status = impl_->image_status(images[i].id);
+      if (!status || !*status) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        auto again = remove_image(images[i]);
+        if (!again)
+          out[i] = std::unexpected(std::move(again.error()));
+        else
+          out[i] = *again == Outcome::NotFound ? Outcome::Removed : *again;
+        break;
+      }
+      std::this_thread::sleep_for(kCriViewPoll);
+    }
+  }
+  return out;
 }
 
 Result<std::string> CriRuntime::pull_image(const std::string& reference) {

@@ -143,9 +143,18 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
         }
         go.emplace_back(d, image);
       }
-      parallel_for(go.size(), options.concurrency, [&](std::size_t i) {
-        rec.outcome(ObjectKind::Image, *go[i].first, runtime.remove_image(*go[i].second));
-      });
+      // One call per batch: a runtime with a bulk path (containerd) frees the whole batch
+      // with one garbage collection; the default removes them on `concurrency` threads.
+      if (!go.empty()) {
+        std::vector<gc::Image> batch_images;
+        batch_images.reserve(go.size());
+        for (const auto& entry : go) batch_images.push_back(*entry.second);
+        const auto results = runtime.remove_images(batch_images, options.concurrency);
+        for (std::size_t i = 0; i < go.size(); ++i)
+          rec.outcome(ObjectKind::Image, *go[i].first,
+                      i < results.size() ? results[i]
+                                         : Result<Outcome>(fail("not removed: the runtime returned no result for it")));
+      }
       if (auto usage = measure(); usage) {
         report.after = *usage;
         if (pressure && !relieved && gc::pressure_relieved(*usage, policy, blocks_pressure, inode_pressure)) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -116,34 +117,149 @@ bool refers_to(const Image& image, std::string_view ref) {
   return false;
 }
 
+// The index answers, for every image at once, what refers_to answers for one: each branch of
+// refers_to above is a key lookup here, taken under the same conditions and on the same
+// derived strings (the "sha256:" id of a bare id, the normalized reference, its digest, its
+// tagged part).
+ReferenceIndex::ReferenceIndex(const std::vector<Image>& images) {
+  std::size_t tags = 0, digests = 0;
+  for (const auto& image : images) tags += image.tags.size(), digests += image.digests.size();
+  ids_.reserve(images.size());
+  digests_.reserve(digests);
+  tags_.reserve(tags);
+  normalized_tags_.reserve(tags);
+  entries_.reserve(images.size() + digests + 2 * tags);
+  for (std::size_t i = 0; i < images.size(); ++i) add(images[i], i);
+}
+
+void ReferenceIndex::put(Keys& keys, std::string_view key, std::size_t index) {
+  auto [it, fresh] = keys.try_emplace(key, kEnd);
+  if (!fresh && entries_[it->second].image == index) return;  // the same image under the same key again
+  entries_.push_back({index, it->second});
+  it->second = entries_.size() - 1;
+}
+
+void ReferenceIndex::collect(const Keys& keys, std::string_view key, std::vector<std::size_t>& out) const {
+  const auto it = keys.find(key);
+  if (it == keys.end()) return;
+  for (std::size_t e = it->second; e != kEnd; e = entries_[e].next) out.push_back(entries_[e].image);
+}
+
+void ReferenceIndex::add(const Image& image, std::size_t index) {
+  // A derived key is stored as a view of the string it was derived from when it is its tail
+  // (a digest reference's digest), and owned otherwise.
+  auto view_of = [this](const std::string& from, std::string derived) -> std::string_view {
+    if (std::string_view(from).ends_with(derived)) return std::string_view(from).substr(from.size() - derived.size());
+    return owned_.emplace_back(std::move(derived));
+  };
+  put(ids_, image.id, index);
+  for (const auto& d : image.digests)
+    if (std::string digest = digest_of(d); !digest.empty()) put(digests_, view_of(d, std::move(digest)), index);  // "" is never asked for
+  for (const auto& t : image.tags) {
+    put(tags_, t, index);
+    put(normalized_tags_, view_of(t, normalize_reference(t)), index);
+  }
+}
+
+void ReferenceIndex::lookup_into(std::string_view ref, std::vector<std::size_t>& out) const {
+  auto add = [&](const Keys& keys, std::string_view key) { collect(keys, key, out); };
+  if (ref.empty()) return;
+  add(ids_, ref);
+  if (is_hex64(ref)) {
+    const std::string full = "sha256:" + std::string(ref);
+    add(ids_, full);
+    add(digests_, full);
+    return;
+  }
+  if (ref.starts_with("sha256:")) {
+    add(digests_, ref);
+    return;
+  }
+  const std::string norm = normalize_reference(ref);
+  if (const std::string digest = digest_of(norm); !digest.empty()) {
+    add(ids_, digest);
+    add(digests_, digest);
+  }
+  const std::string tagged = tagged_part(norm);
+  if (tagged.empty()) return;
+  add(tags_, ref);
+  add(normalized_tags_, tagged);
+}
+
+std::vector<std::size_t> ReferenceIndex::lookup(std::string_view ref) const {
+  std::vector<std::size_t> out;
+  lookup_into(ref, out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 namespace {
 
-bool container_uses(const Container& c, const Image& image) {
-  return refers_to(image, c.image_id) || refers_to(image, c.image);
+// The indices of the images a container uses (refers_to its image_id or its image), with
+// repeats, into `out` (cleared first).
+void images_used_by(const ReferenceIndex& index, const Container& c, std::vector<std::size_t>& out) {
+  out.clear();
+  index.lookup_into(c.image_id, out);
+  index.lookup_into(c.image, out);
 }
 
 }  // namespace
 
 History update_history(const History& history, const Inventory& inventory, Seconds now) {
+  // An id listed twice counts once, with the references of its first listing.
+  std::vector<const Image*> images;
+  images.reserve(inventory.images.size());
+  ReferenceIndex index;
+  {
+    std::unordered_set<std::string_view> seen;
+    for (const auto& image : inventory.images)
+      if (seen.insert(image.id).second) {
+        index.add(image, images.size());
+        images.push_back(&image);
+      }
+  }
+  // Per image, from the containers that use it: the newest created_at, and whether one is
+  // created or running.
+  struct Use {
+    bool used = false;
+    bool active = false;
+    Seconds newest = 0;
+  };
+  std::vector<Use> uses(images.size());
+  std::vector<std::size_t> hits;
+  for (const auto& c : inventory.containers) {
+    images_used_by(index, c, hits);
+    const bool active = c.state == ContainerState::Running || c.state == ContainerState::Created;
+    for (const std::size_t i : hits) {
+      Use& u = uses[i];
+      u.newest = u.used ? std::max(u.newest, c.created_at) : c.created_at;
+      u.used = true;
+      u.active = u.active || active;
+    }
+  }
+  // In id order, so that the history is read in one pass and the result built at its end.
+  std::vector<std::size_t> by_id(images.size());
+  for (std::size_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+  std::sort(by_id.begin(), by_id.end(), [&](std::size_t a, std::size_t b) { return images[a]->id < images[b]->id; });
   History out;
-  for (const auto& image : inventory.images) {
-    if (out.contains(image.id)) continue;  // listed twice: once is enough
+  auto known = history.begin();
+  for (const std::size_t i : by_id) {
+    const Image& image = *images[i];
     ImageHistory h;
-    if (auto it = history.find(image.id); it != history.end()) {
-      h = it->second;
+    while (known != history.end() && known->first < image.id) ++known;
+    if (known != history.end() && known->first == image.id) {
+      h = known->second;
     } else {
       h.first_seen = now;
       h.last_used = now;  // like kubelet: first detection counts as a use
     }
-    for (const auto& c : inventory.containers) {
-      if (!container_uses(c, image)) continue;
-      h.last_used = std::max(h.last_used, c.created_at);
-      if (c.state == ContainerState::Running || c.state == ContainerState::Created) h.last_used = now;
-    }
+    if (uses[i].used) h.last_used = std::max(h.last_used, uses[i].newest);
+    if (uses[i].active) h.last_used = now;
     // Never in the future, whatever a clock said when the history or a container was written.
     h.first_seen = std::min(h.first_seen, now);
     h.last_used = std::min(h.last_used, now);
-    out[image.id] = h;
+    out.emplace_hint(out.end(), image.id, h);
   }
   return out;
 }
@@ -228,6 +344,8 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   const std::vector<Image> images = canonical_images(inv.images);
   const auto containers = sorted_by_id(inv.containers);
   const auto sandboxes = sorted_by_id(inv.sandboxes);
+  const ReferenceIndex index(images);  // images[i] as i
+  std::vector<std::size_t> hits;       // scratch for lookups
 
   // 1. Exited containers older than their minimum age.
   std::set<std::string> removed_containers;
@@ -254,16 +372,22 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   //    may be running: its sandbox stays.
   std::set<std::string> removed_sandboxes;
   std::map<std::string, std::string> sandbox_names;
+  struct Held {
+    const Container* running = nullptr;  // the first, in container order
+    const Container* unknown = nullptr;
+  };
+  std::unordered_map<std::string_view, Held> held;  // by sandbox id
+  for (const Container* c : containers) {
+    Held& h = held[c->sandbox_id];
+    if (c->state == ContainerState::Running && !h.running) h.running = c;
+    if (c->state == ContainerState::Unknown && !h.unknown) h.unknown = c;
+  }
   for (const Sandbox* s : sandboxes) {
     Decision d{s->id, s->name, {}, 0, false, std::nullopt, "", s->created_at, s->created_at};
     const Seconds age = now - s->created_at;
-    const Container* running = nullptr;
-    const Container* unknown = nullptr;
-    for (const Container* c : containers) {
-      if (c->sandbox_id != s->id) continue;
-      if (c->state == ContainerState::Running && !running) running = c;
-      if (c->state == ContainerState::Unknown && !unknown) unknown = c;
-    }
+    const auto holds = held.find(s->id);
+    const Container* running = holds == held.end() ? nullptr : holds->second.running;
+    const Container* unknown = holds == held.end() ? nullptr : holds->second.unknown;
     if (s->ready) {
       d.reason = "ready";
     } else if (!policy.remove_not_ready_sandboxes) {
@@ -298,19 +422,61 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
     if (!removed_sandboxes.contains(s->id)) remaining_sandboxes.push_back(s);
 
   // 3. Why each image stays, or that it is a candidate.
-  auto hist = [&](const Image& image) {
-    if (auto it = history.find(image.id); it != history.end()) return it->second;
-    return ImageHistory{now, now};  // never seen before: seen now
-  };
+  std::vector<ImageHistory> hists;  // by image index
+  hists.reserve(images.size());
+  for (const auto& image : images) {
+    const auto it = history.find(image.id);
+    hists.push_back(it != history.end() ? it->second : ImageHistory{now, now});  // never seen before: seen now
+  }
+  auto hist = [&](const Image& image) -> const ImageHistory& { return hists[static_cast<std::size_t>(&image - images.data())]; };
+
+  // What protects each image, found by looking each reference up once: the first (in the
+  // order the checks below would find it) sandbox image, remaining sandbox, remaining
+  // container and prepull reference that refers to it.
+  std::vector<bool> is_sandbox_image(images.size(), false);
+  for (const auto& s : inv.sandbox_images) {
+    hits.clear();
+    index.lookup_into(s, hits);
+    for (const std::size_t i : hits) is_sandbox_image[i] = true;
+  }
+  std::vector<const Sandbox*> sandbox_using(images.size(), nullptr);
+  for (const Sandbox* s : remaining_sandboxes) {
+    hits.clear();
+    index.lookup_into(s->image, hits);
+    for (const std::size_t i : hits)
+      if (!sandbox_using[i]) sandbox_using[i] = s;
+  }
+  std::vector<const Container*> container_using(images.size(), nullptr);
+  for (const Container* c : remaining) {
+    images_used_by(index, *c, hits);
+    for (const std::size_t i : hits)
+      if (!container_using[i]) container_using[i] = c;
+  }
+  std::vector<const std::string*> prepulled_as(images.size(), nullptr);
+  for (const auto& p : policy.prepull) {
+    hits.clear();
+    index.lookup_into(p, hits);
+    for (const std::size_t i : hits)
+      if (!prepulled_as[i]) prepulled_as[i] = &p;
+  }
+
+  // keepNewest: the images of each repository (any tag in it), in image order, each tag
+  // normalized once.
+  std::unordered_map<std::string, std::vector<const Image*>> by_repository;
+  if (!policy.keep_newest.empty())
+    for (const auto& image : images)
+      for (const auto& t : image.tags) {
+        auto& of_repo = by_repository[repository_of(t)];
+        if (of_repo.empty() || of_repo.back() != &image) of_repo.push_back(&image);
+      }
   std::map<std::string, std::pair<int, std::set<std::string>>> newest_kept;  // repo -> (N, ids kept)
   for (const auto& [configured_repo, n] : policy.keep_newest) {
     const std::string repo = repository_of(configured_repo);
     std::vector<const Image*> of_repo;
-    for (const auto& image : images)
-      if (std::any_of(image.tags.begin(), image.tags.end(), [&](const std::string& t) { return repository_of(t) == repo; }))
-        of_repo.push_back(&image);
+    if (auto it = by_repository.find(repo); it != by_repository.end()) of_repo = it->second;
     std::sort(of_repo.begin(), of_repo.end(), [&](const Image* a, const Image* b) {
-      const auto ha = hist(*a), hb = hist(*b);
+      const auto& ha = hist(*a);
+      const auto& hb = hist(*b);
       if (ha.last_used != hb.last_used) return ha.last_used > hb.last_used;
       if (ha.first_seen != hb.first_seen) return ha.first_seen > hb.first_seen;
       return a->id > b->id;  // exactly the reverse of the LRU order of removals
@@ -325,33 +491,29 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
     ImageHistory h;
   };
   std::vector<Candidate> candidates;
-  for (const auto& image : images) {
-    const auto h = hist(image);
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const Image& image = images[i];
+    const auto h = hists[i];
     Decision d{image.id, image.tags.empty() ? (image.digests.empty() ? image.id : image.digests[0]) : image.tags[0], {}, image.size,
                false, std::nullopt, "", h.first_seen, h.last_used};
     d.refs = image.tags;
     d.refs.insert(d.refs.end(), image.digests.begin(), image.digests.end());
     std::string why;
-    const auto by_sandbox = std::find_if(remaining_sandboxes.begin(), remaining_sandboxes.end(),
-                                         [&](const Sandbox* x) { return refers_to(image, x->image); });
     if (image.pinned) {
       why = "pinned by the runtime";
-    } else if (std::any_of(inv.sandbox_images.begin(), inv.sandbox_images.end(),
-                           [&](const std::string& s) { return refers_to(image, s); })) {
+    } else if (is_sandbox_image[i]) {
       why = "the sandbox (pause) image";
-    } else if (by_sandbox != remaining_sandboxes.end()) {
-      why = fmt::format("the sandbox image of sandbox {}", sandbox_label(**by_sandbox));
-    } else if (auto user = std::find_if(remaining.begin(), remaining.end(), [&](const Container* c) { return container_uses(*c, image); });
-               user != remaining.end()) {
-      why = fmt::format("in use by container {} ({})", container_label(**user), to_string((*user)->state));
+    } else if (const Sandbox* s = sandbox_using[i]) {
+      why = fmt::format("the sandbox image of sandbox {}", sandbox_label(*s));
+    } else if (const Container* user = container_using[i]) {
+      why = fmt::format("in use by container {} ({})", container_label(*user), to_string(user->state));
     } else {
       std::vector<std::string> refs = d.refs;
       refs.push_back(image.id);
       for (const auto& p : policy.keep)
         for (const auto& r : refs)
           if (why.empty() && p.matches(r)) why = fmt::format("protected by keep rule \"{}\"", p.text());
-      for (const auto& p : policy.prepull)
-        if (why.empty() && refers_to(image, p)) why = fmt::format("protected: in prepull ({})", p);
+      if (why.empty() && prepulled_as[i]) why = fmt::format("protected: in prepull ({})", *prepulled_as[i]);
       for (const auto& [repo, kept] : newest_kept)
         if (why.empty() && kept.second.contains(image.id))
           why = fmt::format("protected: one of the {} most recently used of {} (keepNewest)", kept.first, repo);
@@ -369,11 +531,12 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
     return a.image->id < b.image->id;
   });
 
-  std::map<std::string, Decision*> by_id;
-  for (auto& d : plan.images) by_id[d.id] = &d;
+  // Until the final ordering, plan.images[i] is the decision for images[i].
+  auto index_of = [&](const Image* image) { return static_cast<std::size_t>(image - images.data()); };
+  auto decision_of = [&](const Candidate& c) -> Decision& { return plan.images[index_of(c.image)]; };
   std::size_t selected = 0;
   auto select = [&](const Candidate& c, Phase phase, std::string reason) {
-    Decision& d = *by_id[c.image->id];
+    Decision& d = decision_of(c);
     d.remove = true;
     d.phase = phase;
     d.reason = std::move(reason);
@@ -393,7 +556,7 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   if (policy.max_images > 0) {
     for (const auto& c : candidates) {
       if (total - selected <= policy.max_images) break;
-      if (by_id[c.image->id]->remove) continue;
+      if (decision_of(c).remove) continue;
       select(c, Phase::MaxImages,
              fmt::format("over maxImages {} ({} images); least recently used (last used {} ago)", policy.max_images, total,
                          human_age(now - c.h.last_used)));
@@ -424,7 +587,7 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
                          u.inodes_used_percent(), policy.inodes_high, age);
     };
     for (const auto& c : candidates) {
-      if (by_id[c.image->id]->remove) continue;
+      if (decision_of(c).remove) continue;
       const bool for_blocks = plan.over_high && planned < plan.bytes_to_free;
       if (!for_blocks && !plan.inode_pressure) break;
       const std::string age = human_age(now - c.h.last_used);
@@ -441,7 +604,7 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   }
 
   for (const auto& c : candidates) {
-    Decision& d = *by_id[c.image->id];
+    Decision& d = decision_of(c);
     if (d.remove) continue;
     d.reserve = plan.over_high || plan.inode_pressure;
     if (plan.over_high)
@@ -452,15 +615,21 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   }
   plan.images_after = total - selected;
   // Removals first, in the order they will be carried out (LRU), then the reserves (LRU),
-  // then the rest by id.
-  std::map<std::string, std::size_t> order;
-  for (std::size_t i = 0; i < candidates.size(); ++i) order[candidates[i].image->id] = i;
-  auto rank = [](const Decision& d) { return d.remove ? 0 : d.reserve ? 1 : 2; };
-  std::stable_sort(plan.images.begin(), plan.images.end(), [&](const Decision& a, const Decision& b) {
+  // then the rest by id (the order of `images`).
+  std::vector<std::size_t> order(images.size(), 0);  // LRU rank of a candidate
+  for (std::size_t i = 0; i < candidates.size(); ++i) order[index_of(candidates[i].image)] = i;
+  auto rank = [&](std::size_t i) { return plan.images[i].remove ? 0 : plan.images[i].reserve ? 1 : 2; };
+  std::vector<std::size_t> sequence(images.size());
+  for (std::size_t i = 0; i < sequence.size(); ++i) sequence[i] = i;
+  std::sort(sequence.begin(), sequence.end(), [&](std::size_t a, std::size_t b) {
     if (rank(a) != rank(b)) return rank(a) < rank(b);
-    if (rank(a) < 2) return order[a.id] < order[b.id];
-    return a.id < b.id;
+    if (rank(a) < 2) return order[a] < order[b];
+    return a < b;
   });
+  std::vector<Decision> sorted;
+  sorted.reserve(plan.images.size());
+  for (const std::size_t i : sequence) sorted.push_back(std::move(plan.images[i]));
+  plan.images = std::move(sorted);
   return plan;
 }
 

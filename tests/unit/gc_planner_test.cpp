@@ -104,6 +104,25 @@ TEST_P(RefersTo, MatchesByIdTagOrDigest) {
   Image i = image('a', {"docker.io/library/busybox:latest", "ghcr.io/org/app:1.2"});
   i.digests = {"docker.io/library/busybox@sha256:" + hex_of('d')};
   EXPECT_EQ(refers_to(i, GetParam().ref), GetParam().match) << GetParam().ref;
+  const std::vector<std::size_t> expected = GetParam().match ? std::vector<std::size_t>{0} : std::vector<std::size_t>{};
+  const std::vector<Image> images = {i};
+  EXPECT_EQ(ReferenceIndex(images).lookup(GetParam().ref), expected) << GetParam().ref;
+}
+
+TEST(ReferenceIndex, AnswersWithTheIndicesGivenAscendingAndOnceEach) {
+  Image a = image('a', {"busybox:1", "docker.io/library/busybox:1"});
+  a.digests = {"docker.io/library/busybox@sha256:" + hex_of('d'), "ghcr.io/org/busybox@sha256:" + hex_of('d')};
+  Image b = image('b', {"busybox:1"});
+  ReferenceIndex index;
+  index.add(a, 7);
+  index.add(b, 3);
+  index.add(a, 5);  // an id listed twice
+  EXPECT_EQ(index.lookup("busybox:1"), (std::vector<std::size_t>{3, 5, 7}));
+  EXPECT_EQ(index.lookup("sha256:" + hex_of('d')), (std::vector<std::size_t>{5, 7}));
+  EXPECT_EQ(index.lookup("quay.io/x/y:2@sha256:" + hex_of('d')), (std::vector<std::size_t>{5, 7}));
+  EXPECT_EQ(index.lookup(hex_of('b')), (std::vector<std::size_t>{3}));
+  EXPECT_EQ(index.lookup(""), (std::vector<std::size_t>{}));
+  EXPECT_EQ(ReferenceIndex{}.lookup("busybox:1"), (std::vector<std::size_t>{}));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -726,6 +745,86 @@ TEST(GcPlannerProperty, NothingProtectedIsEverPlannedAndEveryDecisionIsExplained
     expect_same_plan(plan, plan_collection(shuffled.inv, shuffled.history, shuffled.policy, kNow));
     if (HasFailure()) return;
   }
+}
+
+// The index is refers_to turned around: over thousands of random images and references
+// drawn from few repositories and few hex digits (so that ids, digests and tags collide
+// across images), lookup(ref) is exactly the images refers_to accepts. The references are
+// every way an image can be named (id, bare hex, tags as written and normalized, digest
+// references and their bare digests) and names that may not exist: digests in other
+// repositories, short and Docker Hub alias names, tag+digest references, "sha256:"
+// digests, and junk.
+TEST(ReferenceIndexProperty, LookupIsExactlyTheImagesRefersToAccepts) {
+  const std::vector<std::string> repos = {"busybox", "library/busybox", "docker.io/busybox", "index.docker.io/library/busybox",
+                                          "nginx", "docker.io/library/nginx", "ghcr.io/org/app", "registry.local:5000/team/svc",
+                                          "localhost/x", "org/tool", "docker.io/org/tool", "registry.k8s.io/pause"};
+  const std::vector<std::string> tags = {"1", "2", "latest"};
+  const std::string hex_digits = "0a1bf";
+  std::size_t checked = 0, matched = 0, images_made = 0;
+  for (unsigned seed = 1; seed <= 25; ++seed) {
+    Random r(seed);
+    auto repo = [&] { return r.pick(repos); };
+    auto tag = [&] { return r.pick(tags); };
+    auto hex = [&] { return hex_of(hex_digits[static_cast<std::size_t>(r.below(static_cast<int>(hex_digits.size())))]); };
+    std::vector<Image> images;
+    std::vector<std::string> refs = {"",      ":latest",     "@",        "sha256:", "sha256:zz", "a@b",
+                                     "junk",  "busybox@junk", "busybox:1@", "@sha256:" + hex_of('a'), hex_of('A'),
+                                     std::string(63, 'a'), "sha256:" + std::string(63, 'a'), "docker.io/"};
+    for (int i = 0; i < 100; ++i) {
+      Image im;
+      switch (r.below(10)) {
+        case 0: im.id = hex(); break;              // a bare id
+        case 1: im.id = repo() + ":" + tag(); break;  // not an id at all
+        default: im.id = "sha256:" + hex(); break;
+      }
+      for (int t = r.below(4); t > 0; --t) switch (r.below(8)) {
+          case 0: im.tags.push_back(repo()); break;  // no tag
+          case 1: im.tags.push_back(repo() + "@sha256:" + hex()); break;
+          default: im.tags.push_back(repo() + ":" + tag()); break;
+        }
+      for (int t = r.below(3); t > 0; --t) switch (r.below(8)) {
+          case 0: im.digests.push_back("sha256:" + hex()); break;
+          case 1: im.digests.push_back(repo() + "@junk"); break;
+          case 2: im.digests.push_back(repo() + ":" + tag() + "@sha256:" + hex()); break;
+          default: im.digests.push_back(repo() + "@sha256:" + hex()); break;
+        }
+      refs.push_back(im.id);
+      if (im.id.starts_with("sha256:")) refs.push_back(im.id.substr(7));
+      for (const auto& t : im.tags) refs.push_back(t), refs.push_back(normalize_reference(t));
+      for (const auto& d : im.digests) refs.push_back(d), refs.push_back(digest_of(d));
+      images.push_back(std::move(im));
+    }
+    for (int i = 0; i < 150; ++i) {
+      const std::string h = hex();
+      switch (r.below(10)) {
+        case 0: refs.push_back(h); break;
+        case 1: refs.push_back("sha256:" + h); break;
+        case 2: refs.push_back(repo() + "@sha256:" + h); break;  // a digest in any repository
+        case 3: refs.push_back(repo() + ":" + tag() + "@sha256:" + h); break;
+        case 4: refs.push_back(repo()); break;
+        case 5: refs.push_back(repo() + ":" + tag()); break;
+        case 6: refs.push_back(repo() + "@" + r.pick(images).id); break;  // an id as a digest
+        case 7: refs.push_back(h.substr(0, 12)); break;
+        case 8: refs.push_back("sha256:" + h.substr(1)); break;
+        default: refs.push_back(repo() + ":" + tag() + "@"); break;
+      }
+    }
+    images_made += images.size();
+    const ReferenceIndex index(images);
+    for (const auto& ref : refs) {
+      std::vector<std::size_t> expected;
+      for (std::size_t i = 0; i < images.size(); ++i)
+        if (refers_to(images[i], ref)) expected.push_back(i);
+      ASSERT_EQ(index.lookup(ref), expected) << "seed " << seed << ", reference \"" << ref << "\"";
+      ++checked;
+      matched += expected.empty() ? 0 : 1;
+    }
+  }
+  EXPECT_GE(images_made, 2500u);
+  EXPECT_GE(checked, 10000u);
+  // Both outcomes, often.
+  EXPECT_GT(matched, checked / 2);
+  EXPECT_GT(checked - matched, checked / 20);
 }
 
 TEST(GcPlanner, TheSamePlanWhateverTheOrderOfImagesContainersAndSandboxes) {
