@@ -114,10 +114,26 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
   bool relieved = !pressure || gc::pressure_relieved(report.before, policy, blocks_pressure, inode_pressure);
 
   // Removes `list` in batches; threshold-phase images stop once re-measuring shows relief.
-  auto remove_images = [&](const std::vector<const gc::Decision*>& list, std::size_t batch) {
-    for (std::size_t start = 0; start < list.size(); start += batch) {
+  // A batch holding threshold images has at most `small` of them, so usage is measured
+  // often enough not to overshoot low; maxUnusedAge and maxImages removals need no
+  // measuring and go in batches up to 8 times larger (a runtime with a bulk path, such as
+  // containerd, then collects garbage once for many images).
+  auto remove_images = [&](const std::vector<const gc::Decision*>& list, std::size_t small) {
+    const std::size_t large = std::max(small, std::min<std::size_t>(small * 8, 64));
+    auto batch_end = [&](std::size_t start) {
+      std::size_t end = start;
+      bool threshold = false;
+      while (end < list.size()) {
+        threshold = threshold || list[end]->phase == gc::Phase::Threshold;
+        if (end - start >= (threshold ? small : large)) break;
+        ++end;
+      }
+      return end;
+    };
+    for (std::size_t start = 0, end = 0; start < list.size(); start = end) {
+      end = batch_end(start);
       std::vector<const gc::Decision*> todo;
-      for (std::size_t i = start; i < std::min(list.size(), start + batch); ++i) {
+      for (std::size_t i = start; i < end; ++i) {
         const auto* d = list[i];
         if (relieved && d->phase == gc::Phase::Threshold) {
           if (d->remove)
@@ -160,7 +176,7 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
         if (pressure && !relieved && gc::pressure_relieved(*usage, policy, blocks_pressure, inode_pressure)) {
           relieved = true;
           report.stopped_at_low =
-              std::any_of(list.begin() + static_cast<std::ptrdiff_t>(std::min(list.size(), start + batch)), list.end(),
+              std::any_of(list.begin() + static_cast<std::ptrdiff_t>(end), list.end(),
                           [](const gc::Decision* d) { return d->phase == gc::Phase::Threshold; });
         }
       } else {

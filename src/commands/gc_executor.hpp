@@ -1,7 +1,8 @@
 #pragma once
 // Carries out a collection plan against a runtime: exited containers, then NotReady
 // sandboxes, then images in LRU order, each phase with at most `concurrency` removals in
-// flight. Safety over speed:
+// flight (images go in batches: `concurrency` at a time while thresholds are being worked
+// down, up to 8 times that for maxUnusedAge and maxImages removals). Safety over speed:
 // - Just before each batch of images, containers are listed again and any image that has
 //   come into use since the plan is skipped (never removed).
 // - "Not found" counts as done; "in use" as skipped; other errors are recorded and the run

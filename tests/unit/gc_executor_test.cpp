@@ -225,6 +225,29 @@ TEST(GcExecutor, NeverMoreRemovalsInFlightThanConcurrency) {
   EXPECT_LE(r.runtime.max_in_flight.load(), 3);
 }
 
+TEST(GcExecutor, MaxImagesRemovalsGoInLargerBatchesThanThresholdRemovals) {
+  GcRun r;
+  r.inv = inventory_of(41, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 2;
+  int relists = 0;
+  r.runtime.on_list_containers = [&] { ++relists; };
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 40u);
+  EXPECT_EQ(relists, 3) << "batches of 16 (8 x concurrency): 16 + 16 + 8";
+
+  GcRun t;
+  t.inv = inventory_of(20, 99);  // nothing ever brings usage down: every candidate goes
+  t.policy.min_age = 0;
+  t.policy.concurrency = 2;
+  int threshold_relists = 0;
+  t.runtime.on_list_containers = [&] { ++threshold_relists; };
+  t.go();
+  EXPECT_EQ(t.runtime.removed_images.size(), 20u);
+  EXPECT_EQ(threshold_relists, 10) << "threshold removals go `concurrency` at a time, measured after each batch";
+}
+
 TEST(GcExecutor, ExitedContainersAndSandboxesGoFirst) {
   GcRun r;
   r.inv = inventory_of(1, 0);
