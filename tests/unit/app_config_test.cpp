@@ -1,3 +1,6 @@
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "core/app_config.hpp"
@@ -15,6 +18,32 @@ TEST(AppConfig, EmptyGivesDefaults) {
   EXPECT_TRUE(c->kubelet.restart);
   EXPECT_EQ(c->kubelet.restart_timeout, 2min);
   EXPECT_EQ(c->kubelet.settle, 10s);
+}
+
+// The documented default file (installed as /etc/nodeimg/config.yaml) must parse, and every
+// value it shows must be the code's default: the file is the reference operators read.
+TEST(AppConfig, ShippedFileParsesToTheDefaults) {
+  std::ifstream in(std::string(NODEIMG_FIXTURES) + "/../../conf/config.yaml");
+  ASSERT_TRUE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto shipped = parse_app_config(text.str(), "conf/config.yaml");
+  ASSERT_TRUE(shipped) << shipped.error().message;
+  const auto defaults = *parse_app_config("", "defaults");
+  EXPECT_EQ(shipped->kubelet.max_images, defaults.kubelet.max_images);
+  EXPECT_EQ(shipped->runtime.endpoint, defaults.runtime.endpoint);
+  EXPECT_EQ(shipped->runtime.timeout, defaults.runtime.timeout);
+  EXPECT_EQ(shipped->gc.high.text, defaults.gc.high.text);
+  EXPECT_EQ(shipped->gc.low.text, defaults.gc.low.text);
+  EXPECT_EQ(shipped->gc.inodes_high, defaults.gc.inodes_high);
+  EXPECT_EQ(shipped->gc.min_age, defaults.gc.min_age);
+  EXPECT_EQ(shipped->gc.max_unused_age, defaults.gc.max_unused_age);
+  EXPECT_EQ(shipped->gc.max_images, defaults.gc.max_images);
+  EXPECT_EQ(shipped->gc.container_min_age, defaults.gc.container_min_age);
+  EXPECT_EQ(shipped->gc.sandbox_min_age, defaults.gc.sandbox_min_age);
+  EXPECT_EQ(shipped->gc.concurrency, defaults.gc.concurrency);
+  EXPECT_EQ(shipped->gc.prepull, defaults.gc.prepull);
+  EXPECT_EQ(shipped->metrics.textfile, defaults.metrics.textfile);
 }
 
 TEST(AppConfig, FullKubeletSection) {
