@@ -222,6 +222,16 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   auto s = survey(ctx, files, !flags.dry_run);
   if (!s) {
     log::event(spdlog::level::err, "gc failed: " + s.error().message, {{"NODEIMG_COMMAND", "gc"}, {"NODEIMG_FAILED", "1"}});
+    if (!flags.dry_run) {
+      // Say so in the metrics too, so that an alert fires on the failure itself rather than
+      // on the last good run's figures going stale.
+      gc::RunReport failed;
+      failed.runtime_reached = false;
+      failed.runtime = ctx.config.runtime.endpoint;
+      failed.failures.push_back({gc::ObjectKind::Image, "", s.error().message});
+      failed.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      write_metrics(ctx, files, failed, unix_now());
+    }
     return kExitFailed;
   }
   for (const auto& w : s->warnings) log::event(spdlog::level::warn, w);

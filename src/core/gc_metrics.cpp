@@ -99,6 +99,9 @@ std::string render_metrics(const RunReport& report, Seconds finished_at) {
            "1 when the last run had no failure (a shortfall is not a failure), 0 otherwise.");
   w.sample(number(report.failures.empty()));
 
+  w.family("nodeimg_gc_runtime_reachable", "1 when the last run reached the container runtime, 0 otherwise.");
+  w.sample(number(report.runtime_reached));
+
   w.family("nodeimg_gc_runtime_info", "The container runtime the last run talked to.");
   w.sample("1", {{"runtime", report.runtime}});
 
@@ -135,8 +138,11 @@ std::string render_metrics(const RunReport& report, Seconds finished_at) {
     w.sample(number(fs.inodes_used_percent() / 100.0), {{"mountpoint", fs.mountpoint}});
   }
 
-  w.family("nodeimg_images", "Images in the runtime after the last run (by image id, all tags together).");
-  w.sample(number(std::uint64_t{report.images_after}));
+  // A run that never reached the runtime knows nothing of its images: no figure, not 0.
+  if (report.runtime_reached) {
+    w.family("nodeimg_images", "Images in the runtime after the last run (by image id, all tags together).");
+    w.sample(number(std::uint64_t{report.images_after}));
+  }
   return w.take();
 }
 

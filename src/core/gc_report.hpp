@@ -49,6 +49,7 @@ struct RunReport {
   std::vector<Failure> failures;   // the runtime returned an error
   std::vector<std::string> shortfalls;
   bool stopped_at_low = false;     // stopped early: re-measuring showed usage below low
+  bool runtime_reached = true;     // false: the run failed before it could list anything
 
   std::size_t count(ObjectKind kind) const;
   std::uint64_t bytes_freed() const;  // from statvfs: available after - before, >= 0

@@ -357,10 +357,17 @@ TEST_F(GcOnContainerd, AStoppedRuntimeIsExitOneAndLeavesTheStateAlone) {
   const std::string recorded = state();
   ASSERT_FALSE(recorded.empty());
   ASSERT_EQ(containerd_->stop(), 0);
+  fs::create_directories(root_ / "var/lib/prometheus/node-exporter");
   auto r = nodeimg({"gc"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(containerd_->endpoint()), std::string::npos) << r.err;
   EXPECT_EQ(state(), recorded);
+  // The failure reaches Prometheus too.
+  std::ifstream in(root_ / "var/lib/prometheus/node-exporter/nodeimg.prom");
+  std::ostringstream metrics;
+  metrics << in.rdbuf();
+  EXPECT_NE(metrics.str().find("\nnodeimg_gc_last_run_success 0\n"), std::string::npos) << metrics.str();
+  EXPECT_NE(metrics.str().find("\nnodeimg_gc_runtime_reachable 0\n"), std::string::npos) << metrics.str();
   containerd_.reset();
 }
 

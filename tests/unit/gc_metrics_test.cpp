@@ -150,6 +150,21 @@ TEST(GcMetrics, FailuresAndShortfallsAreFlagged) {
   EXPECT_TRUE(has_line(text, "nodeimg_gc_stopped_at_low 1")) << text;
 }
 
+TEST(GcMetrics, ARunThatNeverReachedTheRuntimeSaysSoAndClaimsNoFigures) {
+  RunReport r;
+  r.runtime_reached = false;
+  r.runtime = "unix:///run/containerd/containerd.sock";
+  r.failures = {{ObjectKind::Image, "", "connect via CRI unix:///run/containerd/containerd.sock: Unavailable"}};
+  const auto text = render_metrics(r, 1'764'000'100);
+  EXPECT_EQ(exposition_problems(text), "") << text;
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_last_run_success 0")) << text;
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_runtime_reachable 0")) << text;
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_last_run_timestamp_seconds 1764000100")) << text;
+  EXPECT_EQ(text.find("nodeimg_images "), std::string::npos) << text;
+  EXPECT_EQ(text.find("nodeimg_image_filesystem_used_ratio"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(render_metrics(sample_report(), 1), "nodeimg_gc_runtime_reachable 1"));
+}
+
 TEST(GcMetrics, LabelValuesAreEscaped) {
   EXPECT_EQ(escape_label_value(R"(plain /var/lib)"), "plain /var/lib");
   EXPECT_EQ(escape_label_value("a\"b\\c\nd"), R"(a\"b\\c\nd)");
