@@ -119,15 +119,6 @@ std::string usage_text(const gc::FilesystemUsage& u) {
 
 std::string phase_text(const std::optional<gc::Phase>& p) { return p ? std::string(to_string(*p)) : ""; }
 
-// The containers that use `image`, for `nodeimg images`.
-std::vector<std::string> users_of(const gc::Image& image, const gc::Inventory& inv) {
-  std::vector<std::string> out;
-  for (const auto& c : inv.containers)
-    if (gc::refers_to(image, c.image_id) || gc::refers_to(image, c.image))
-      out.push_back(fmt::format("{} ({})", c.name.empty() ? short_id(c.id) : c.name, to_string(c.state)));
-  return out;
-}
-
 void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunReport& report, gc::Seconds finished) {
   const std::string& path = ctx.config.metrics.textfile;
   if (path.empty()) return;
@@ -140,14 +131,6 @@ void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunRepo
   }
   if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished), FileOwnership{0644, 0, 0}); !ok)
     log::event(spdlog::level::warn, "metrics not written: " + ok.error().message);
-}
-
-Result<void> check_order(const gc::Policy& p) {
-  using K = gc::Threshold::Kind;
-  if (p.high.kind != p.low.kind) return {};
-  const bool ordered = p.high.kind == K::UsedPercent ? p.low.percent < p.high.percent : p.low.bytes > p.high.bytes;
-  if (!ordered) return fail(fmt::format("--low {} must free more than --high {} starts at", p.low.text, p.high.text));
-  return {};
 }
 
 }  // namespace
@@ -189,7 +172,8 @@ Result<void> apply_overrides(const PolicyOverrides& o, gc::Policy& policy) {
     if (!p) return fail("--keep: " + p.error().message);
     policy.keep.push_back(std::move(*p));
   }
-  return check_order(policy);
+  if (auto ordered = check_threshold_order(policy); !ordered) return fail("--high/--low: " + ordered.error().message);
+  return {};
 }
 
 int gc_run(const Context& ctx, const GcFlags& flags) {
@@ -235,6 +219,9 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
     return kExitFailed;
   }
   for (const auto& w : s->warnings) log::event(spdlog::level::warn, w);
+  // Saved before anything is removed, on purpose: an unwritable state directory stops the
+  // run before it acts, and a run killed mid-way (TimeoutStartSec) keeps what it learnt.
+  // The save after the run only forgets the images it removed.
   HistoryStore store(files, ctx.state_dir());
   if (!flags.dry_run)
     if (auto ok = store.save(s->history, s->now); !ok) {
@@ -380,7 +367,12 @@ int images_list(const Context& ctx, const ImagesFlags& flags) {
     std::vector<std::string> users;
   };
   std::vector<Row> rows;
-  for (const auto& image : s->inventory.images) rows.push_back({&image, decision.at(image.id), users_of(image, s->inventory)});
+  const auto users = gc::containers_using(s->inventory.images, s->inventory.containers);
+  for (std::size_t i = 0; i < s->inventory.images.size(); ++i) {
+    Row row{&s->inventory.images[i], decision.at(s->inventory.images[i].id), {}};
+    for (const auto* c : users[i]) row.users.push_back(gc::describe_container(*c));
+    rows.push_back(std::move(row));
+  }
   // In the order the next gc would consider them: removals first (LRU), then the rest.
   std::map<std::string, std::size_t> order;
   for (std::size_t i = 0; i < plan.images.size(); ++i) order[plan.images[i].id] = i;

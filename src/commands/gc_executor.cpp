@@ -75,14 +75,6 @@ std::vector<const gc::Decision*> planned(const std::vector<gc::Decision>& decisi
   return out;
 }
 
-// The names of containers that now use `image`.
-std::string user_of(const gc::Image& image, const std::vector<gc::Container>& containers) {
-  for (const auto& c : containers)
-    if (gc::refers_to(image, c.image_id) || gc::refers_to(image, c.image))
-      return fmt::format("{} ({})", c.name.empty() ? c.id.substr(0, 12) : c.name, to_string(c.state));
-  return {};
-}
-
 }  // namespace
 
 void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const gc::Plan& plan, const gc::Policy& policy,
@@ -150,14 +142,16 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
         for (const auto* d : todo) rec.fail(ObjectKind::Image, d->id, "not removed: " + now_containers.error().message);
         continue;
       }
+      std::vector<gc::Image> candidates;
+      for (const auto* d : todo) candidates.push_back(*by_id.at(d->id));
+      const auto users = gc::containers_using(candidates, *now_containers);
       std::vector<std::pair<const gc::Decision*, const gc::Image*>> go;
-      for (const auto* d : todo) {
-        const gc::Image* image = by_id.at(d->id);
-        if (auto user = user_of(*image, *now_containers); !user.empty()) {
-          rec.skip(ObjectKind::Image, *d, "came into use since the plan: " + user);
+      for (std::size_t i = 0; i < todo.size(); ++i) {
+        if (!users[i].empty()) {
+          rec.skip(ObjectKind::Image, *todo[i], "came into use since the plan: " + gc::describe_container(*users[i].front()));
           continue;
         }
-        go.emplace_back(d, image);
+        go.emplace_back(todo[i], by_id.at(todo[i]->id));
       }
       // One call per batch: a runtime with a bulk path (containerd) frees the whole batch
       // with one garbage collection; the default removes them on `concurrency` threads.

@@ -321,17 +321,21 @@ Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
       return r.error(kv.first, key, "unknown key");
     }
   }
-  using K = gc::Threshold::Kind;
-  if (p.high.kind == p.low.kind) {
-    const bool ordered = p.high.kind == K::UsedPercent ? p.low.percent < p.high.percent : p.low.bytes > p.high.bytes;
-    if (!ordered)
-      return r.error(low_node ? *low_node : node, "gc.low",
-                     fmt::format("low ({}) must free more than high ({}) starts at", p.low.text, p.high.text));
-  }
+  if (auto ordered = check_threshold_order(p); !ordered)
+    return r.error(low_node ? *low_node : node, "gc.low", ordered.error().message);
   return {};
 }
 
 }  // namespace
+
+Result<void> check_threshold_order(const gc::Policy& p) {
+  using K = gc::Threshold::Kind;
+  // Mixed kinds (a percentage and a free size) cannot be compared without the filesystem.
+  if (p.high.kind != p.low.kind) return {};
+  const bool ordered = p.high.kind == K::UsedPercent ? p.low.percent < p.high.percent : p.low.bytes > p.high.bytes;
+  if (!ordered) return fail(fmt::format("low ({}) must free more than high ({}) starts at", p.low.text, p.high.text));
+  return {};
+}
 
 Result<gc::Threshold> parse_threshold(std::string_view text) {
   std::string s(text);

@@ -633,4 +633,24 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
   return plan;
 }
 
+std::vector<std::vector<const Container*>> containers_using(const std::vector<Image>& images,
+                                                            const std::vector<Container>& containers) {
+  std::vector<std::vector<const Container*>> out(images.size());
+  const ReferenceIndex index(images);
+  std::vector<std::size_t> hits;
+  for (const auto& c : containers) {
+    hits.clear();
+    index.lookup_into(c.image_id, hits);
+    index.lookup_into(c.image, hits);
+    std::sort(hits.begin(), hits.end());
+    hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+    for (auto i : hits) out[i].push_back(&c);
+  }
+  return out;
+}
+
+std::string describe_container(const Container& c) {
+  return fmt::format("{} ({})", c.name.empty() ? c.id.substr(0, 12) : c.name, to_string(c.state));
+}
+
 }  // namespace nodeimg::gc

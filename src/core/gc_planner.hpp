@@ -64,6 +64,14 @@ class ReferenceIndex {
   std::deque<std::string> owned_;  // keys that are not substrings of an image's strings
 };
 
+// For each of `images`, the containers that refer to it (by image_id or image), in
+// container order; linear in images + containers (one ReferenceIndex).
+std::vector<std::vector<const Container*>> containers_using(const std::vector<Image>& images,
+                                                            const std::vector<Container>& containers);
+
+// "name (state)", or the short id when the container has no name: how reasons name a user.
+std::string describe_container(const Container& c);
+
 // "3h5m", "2d4h" for reasons.
 std::string human_age(Seconds s);
 std::string human_bytes(std::uint64_t b);

@@ -860,3 +860,29 @@ TEST(GcPlanner, HumanAgeAndBytes) {
 
 }  // namespace
 }  // namespace nodeimg::gc
+
+namespace nodeimg::gc {
+namespace {
+
+TEST(ContainersUsing, ListsEveryContainerThatRefersToEachImageOnce) {
+  const std::vector<Image> images = {
+      {"sha256:" + std::string(64, 'a'), {"docker.io/library/busybox:1.36"}, {}, 1, false},
+      {"sha256:" + std::string(64, 'b'), {"reg.test/app:1"}, {}, 1, false},
+  };
+  const std::vector<Container> containers = {
+      {"c1", "by-short-name", "", "busybox:1.36", "", ContainerState::Running, 0},
+      {"c2", "by-id-twice", "", images[0].id, images[0].id, ContainerState::Exited, 0},
+      {"c3", "other", "", "reg.test/other:1", "", ContainerState::Created, 0},
+  };
+  const auto users = containers_using(images, containers);
+  ASSERT_EQ(users.size(), 2u);
+  ASSERT_EQ(users[0].size(), 2u);
+  EXPECT_EQ(users[0][0]->id, "c1");
+  EXPECT_EQ(users[0][1]->id, "c2");
+  EXPECT_TRUE(users[1].empty());
+  EXPECT_EQ(describe_container(containers[0]), "by-short-name (running)");
+  EXPECT_EQ(describe_container({"0123456789abcdef", "", "", "", "", ContainerState::Exited, 0}), "0123456789ab (exited)");
+}
+
+}  // namespace
+}  // namespace nodeimg::gc
