@@ -19,6 +19,7 @@
 #include "commands/gc_executor.hpp"
 #include "core/gc_planner.hpp"
 #include "support/containerd.hpp"
+#include "support/gc_fixture.hpp"
 #include "support/cri_pods.hpp"
 #include "support/process.hpp"
 #include "support/registry.hpp"
@@ -31,14 +32,12 @@ using nlohmann::json;
 
 constexpr const char* kPause = "registry.k8s.io/pause:3.6";
 
-class GcOnContainerd : public ::testing::Test {
+class GcOnContainerd : public GcFixture {
  protected:
   void boot(ContainerdOptions options = {}) {
     containerd_ = ContainerdInstance::boot(options);
     pods_ = std::make_unique<CriPods>(containerd_->endpoint());
-    char tmpl[] = "/tmp/nodeimg-gc-root-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    make_root();
     configure("");
   }
   void TearDown() override {
@@ -46,7 +45,7 @@ class GcOnContainerd : public ::testing::Test {
     if (containerd_) {
       EXPECT_EQ(containerd_->stop(), 0) << "containerd was not cleaned up";
     }
-    if (!root_.empty()) fs::remove_all(root_);
+    GcFixture::TearDown();
   }
 
   // Images (plus the pause image) built and imported in one archive.
@@ -57,26 +56,8 @@ class GcOnContainerd : public ::testing::Test {
     fs::remove(tar);
   }
 
-  // nodeimg's configuration: the runtime endpoint, ages that let fresh objects go, and `gc`.
   void configure(const std::string& gc_extra, const std::string& top_extra = "") {
-    fs::create_directories(root_ / "etc/nodeimg");
-    std::ofstream(root_ / "etc/nodeimg/config.yaml", std::ios::trunc)
-        << "runtime:\n  endpoint: " << containerd_->endpoint() << "\n  timeout: 30s\n"
-        << "gc:\n  minAge: 0s\n  high: 99%\n  low: 98%\n"
-        << "  containers: {removeExited: true, minAge: 0s}\n  sandboxes: {removeNotReady: true, minAge: 0s}\n"
-        << gc_extra << top_extra;
-  }
-
-  ProcessResult nodeimg(std::vector<std::string> args) {
-    args.insert(args.begin(), {NODEIMG_BINARY, "--root", root_.string()});
-    return run(args);
-  }
-  json gc_json(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"gc", "--json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = nodeimg(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-    return json::parse(r.out.empty() ? "{}" : r.out);
+    write_config("  endpoint: " + containerd_->endpoint() + "\n", gc_extra, top_extra);
   }
 
   std::set<std::string> tags() const {
@@ -85,22 +66,10 @@ class GcOnContainerd : public ::testing::Test {
       for (const auto& t : i.repo_tags()) out.insert(t);
     return out;
   }
-  std::string state() const {
-    std::ifstream in(root_ / "var/lib/nodeimg/state.json");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
 
   std::unique_ptr<ContainerdInstance> containerd_;
   std::unique_ptr<CriPods> pods_;
-  fs::path root_;
 };
-
-std::size_t count_kind(const json& report, const std::string& kind) {
-  return static_cast<std::size_t>(std::count_if(report["removed"].begin(), report["removed"].end(),
-                                                [&](const json& r) { return r["kind"] == kind; }));
-}
 
 TEST_F(GcOnContainerd, EachPhaseRemovesWhatItMayAndThePauseImageSurvives) {
   boot();
@@ -116,7 +85,7 @@ TEST_F(GcOnContainerd, EachPhaseRemovesWhatItMayAndThePauseImageSurvives) {
   EXPECT_EQ(report["counts"]["containersRemoved"], 1);
   EXPECT_EQ(report["counts"]["sandboxesRemoved"], 1);
   // The exited container's image became unused in this same run and went with the unused one.
-  EXPECT_EQ(count_kind(report, "image"), 2u) << report.dump(2);
+  EXPECT_EQ(count_removed(report, "image"), 2u) << report.dump(2);
   EXPECT_FALSE(report["shortfalls"].empty()) << "three protected images remain above maxImages 1";
   EXPECT_EQ(tags(), (std::set<std::string>{kPause, "reg.test/running:1", "reg.test/created:1"}));
   for (const auto& c : pods_->containers()) EXPECT_NE(c.id(), exited);
@@ -180,13 +149,13 @@ TEST_F(GcOnContainerd, ThresholdsFreeDownToLowOnARealFilesystem) {
   const double after = report["filesystem"]["after"]["usedPercent"];
   EXPECT_LE(after, low) << report.dump(2);
   EXPECT_GT(report["bytesFreed"].get<std::uint64_t>(), 0u);
-  const auto removed = count_kind(report, "image");
+  const auto removed = count_removed(report, "image");
   EXPECT_GT(removed, 0u);
   EXPECT_LT(removed, 8u) << "it must free down to low, not everything";
   EXPECT_TRUE(report["plan"]["overHigh"]);
   // Below high now: the next run does nothing.
   auto again = gc_json({"--high", std::to_string(high) + "%", "--low", std::to_string(low) + "%"});
-  EXPECT_EQ(count_kind(again, "image"), 0u);
+  EXPECT_EQ(count_removed(again, "image"), 0u);
 }
 
 TEST_F(GcOnContainerd, InodeThresholdCountsToo) {
@@ -202,7 +171,7 @@ TEST_F(GcOnContainerd, InodeThresholdCountsToo) {
   const int inodes_high = static_cast<int>(inodes_used) - 1;
   auto report = gc_json({"--inodes-high", std::to_string(inodes_high) + "%", "--concurrency", "1"});
   EXPECT_TRUE(report["plan"]["inodePressure"]);
-  EXPECT_GT(count_kind(report, "image"), 0u);
+  EXPECT_GT(count_removed(report, "image"), 0u);
   EXPECT_LT(report["filesystem"]["after"]["inodesUsedPercent"].get<double>(), inodes_high) << report.dump(2);
 }
 
@@ -228,7 +197,7 @@ TEST_F(GcOnContainerd, HistoryPersistsAcrossRunsAndDrivesLruOrder) {
   std::ofstream(root_ / "var/lib/nodeimg/state.json", std::ios::trunc) << second.dump();
 
   auto report = gc_json({"--max-images", "2", "--concurrency", "1"});
-  ASSERT_EQ(count_kind(report, "image"), 2u) << report.dump(2);
+  ASSERT_EQ(count_removed(report, "image"), 2u) << report.dump(2);
   EXPECT_EQ(report["removed"][0]["name"], "reg.test/lru:old");
   EXPECT_EQ(report["removed"][1]["name"], "reg.test/lru:mid");
   EXPECT_EQ(tags(), (std::set<std::string>{kPause, "reg.test/lru:new"}));

@@ -20,6 +20,7 @@
 
 #include "support/containerd.hpp"
 #include "support/dockerd.hpp"
+#include "support/gc_fixture.hpp"
 #include "support/process.hpp"
 #include "support/registry.hpp"
 
@@ -37,7 +38,7 @@ bool mounted_under(const std::string& dir) {
   return false;
 }
 
-class GcOnDocker : public ::testing::Test {
+class GcOnDocker : public GcFixture {
  protected:
   // Image archives are built once per suite and reused by every test that asks for the
   // same images (make-images writes the same bytes for the same specs anyway).
@@ -54,9 +55,7 @@ class GcOnDocker : public ::testing::Test {
   void boot(DockerdInstance::Options options = small()) {
     dockerd_ = DockerdInstance::boot(options);
     state_dir_ = dockerd_->state_dir();
-    char tmpl[] = "/tmp/nodeimg-gc-root-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    make_root();
     configure("");
   }
   static DockerdInstance::Options small() {
@@ -73,7 +72,7 @@ class GcOnDocker : public ::testing::Test {
       EXPECT_FALSE(mounted_under(state_dir_)) << "mounts left under " << state_dir_;
       EXPECT_FALSE(fs::exists(state_dir_)) << state_dir_;
     }
-    if (!root_.empty()) fs::remove_all(root_);
+    GcFixture::TearDown();
   }
 
   // Builds (or reuses) one archive with these images and loads it into dockerd.
@@ -88,27 +87,9 @@ class GcOnDocker : public ::testing::Test {
     dockerd_->load(tar);
   }
 
-  // nodeimg's configuration: the Docker endpoint, ages that let fresh objects go, and `gc`.
   void configure(const std::string& gc_extra, const std::string& top_extra = "",
                  const std::string& containers = "{removeExited: true, minAge: 0s}") {
-    fs::create_directories(root_ / "etc/nodeimg");
-    std::ofstream(root_ / "etc/nodeimg/config.yaml", std::ios::trunc)
-        << "runtime:\n  kind: docker\n  endpoint: " << dockerd_->endpoint() << "\n  timeout: 30s\n"
-        << "gc:\n  minAge: 0s\n  high: 99%\n  low: 98%\n"
-        << "  containers: " << containers << "\n"
-        << gc_extra << top_extra;
-  }
-
-  ProcessResult nodeimg(std::vector<std::string> args) {
-    args.insert(args.begin(), {NODEIMG_BINARY, "--root", root_.string()});
-    return run(args);
-  }
-  json gc_json(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"gc", "--json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = nodeimg(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-    return json::parse(r.out.empty() ? "{}" : r.out);
+    write_config("  kind: docker\n  endpoint: " + dockerd_->endpoint() + "\n", gc_extra, top_extra, containers);
   }
 
   // What the Engine API shows, independently of nodeimg's adapter.
@@ -121,12 +102,7 @@ class GcOnDocker : public ::testing::Test {
           if (t != "<none>:<none>") out.insert(t.get<std::string>());
     return out;
   }
-  std::string state() const {
-    std::ifstream in(root_ / "var/lib/nodeimg/state.json");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+
 
   // A running (sleep), a created (never started) and an exited (true, exit 0) container.
   std::string running(const std::string& image, const std::string& name) {
@@ -149,16 +125,10 @@ class GcOnDocker : public ::testing::Test {
   static std::map<std::string, std::string> built_;
   std::unique_ptr<DockerdInstance> dockerd_;
   std::string state_dir_;
-  fs::path root_;
 };
 
 std::string GcOnDocker::archives_;
 std::map<std::string, std::string> GcOnDocker::built_;
-
-std::size_t count_kind(const json& report, const std::string& kind) {
-  return static_cast<std::size_t>(std::count_if(report["removed"].begin(), report["removed"].end(),
-                                                [&](const json& r) { return r["kind"] == kind; }));
-}
 
 std::set<std::string> removed_names(const json& report, const std::string& kind) {
   std::set<std::string> out;
@@ -229,7 +199,7 @@ TEST_F(GcOnDocker, MaxImagesReachesItsCount) {
   EXPECT_EQ(engine_images().size(), 5u);
   EXPECT_EQ(report["imagesBefore"], 12);
   EXPECT_EQ(report["imagesAfter"], 5);
-  EXPECT_EQ(count_kind(report, "image"), 7u);
+  EXPECT_EQ(count_removed(report, "image"), 7u);
   EXPECT_TRUE(report["shortfalls"].empty()) << report.dump(2);
   EXPECT_TRUE(report["failures"].empty()) << report.dump(2);
 }
@@ -261,7 +231,7 @@ TEST_F(GcOnDocker, AMultiTagImageGoesEntirelyWithoutForce) {
   ASSERT_EQ(dockerd_->request("DELETE", "/images/" + id).first, 409);
   configure("  keep: [\"reg.test/stay:*\"]\n");
   auto report = gc_json({"--max-images", "1"});
-  ASSERT_EQ(count_kind(report, "image"), 1u) << report.dump(2);
+  ASSERT_EQ(count_removed(report, "image"), 1u) << report.dump(2);
   EXPECT_EQ(report["removed"][0]["id"], id);
   EXPECT_TRUE(report["failures"].empty()) << report.dump(2);
   EXPECT_TRUE(report["skipped"].empty()) << report.dump(2);
@@ -298,7 +268,7 @@ TEST_F(GcOnDocker, ThresholdsFreeDownToLowOnARealFilesystem) {
   const double after = report["filesystem"]["after"]["usedPercent"];
   EXPECT_LE(after, low) << report.dump(2);
   EXPECT_GT(report["bytesFreed"].get<std::uint64_t>(), 0u);
-  const auto removed = count_kind(report, "image");
+  const auto removed = count_removed(report, "image");
   EXPECT_GT(removed, 0u);
   EXPECT_LT(removed, 8u) << "it must free down to low, not everything";
   EXPECT_EQ(engine_images().size(), 8u - removed);
@@ -306,7 +276,7 @@ TEST_F(GcOnDocker, ThresholdsFreeDownToLowOnARealFilesystem) {
   EXPECT_TRUE(report["failures"].empty()) << report.dump(2);
   // Below high now: the next run does nothing.
   auto again = gc_json({"--high", std::to_string(high) + "%", "--low", std::to_string(low) + "%"});
-  EXPECT_EQ(count_kind(again, "image"), 0u) << again.dump(2);
+  EXPECT_EQ(count_removed(again, "image"), 0u) << again.dump(2);
 }
 
 TEST_F(GcOnDocker, HistoryPersistsAcrossRunsAndDrivesLruOrder) {
@@ -334,7 +304,7 @@ TEST_F(GcOnDocker, HistoryPersistsAcrossRunsAndDrivesLruOrder) {
   std::ofstream(root_ / "var/lib/nodeimg/state.json", std::ios::trunc) << second.dump();
 
   auto report = gc_json({"--max-images", "1", "--concurrency", "1"});
-  ASSERT_EQ(count_kind(report, "image"), 2u) << report.dump(2);
+  ASSERT_EQ(count_removed(report, "image"), 2u) << report.dump(2);
   EXPECT_EQ(report["removed"][0]["name"], "reg.test/lru:old");
   EXPECT_EQ(report["removed"][1]["name"], "reg.test/lru:mid");
   EXPECT_EQ(tags(), (std::set<std::string>{"reg.test/lru:new"}));
@@ -361,7 +331,7 @@ TEST_F(GcOnDocker, DryRunChangesNothingAndWritesNoHistory) {
   auto j = json::parse(nodeimg({"gc", "--dry-run", "--json", "--max-images", "1"}).out);
   EXPECT_TRUE(j["dryRun"]);
   EXPECT_EQ(j["counts"]["containersRemoved"], 1);
-  EXPECT_EQ(count_kind(j, "image"), 1u) << j.dump(2);
+  EXPECT_EQ(count_removed(j, "image"), 1u) << j.dump(2);
   EXPECT_EQ(tags(), before);
   EXPECT_FALSE(fs::exists(root_ / "var/lib/nodeimg/state.json"));
 }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/docker_runtime.hpp"
 #include "support/process.hpp"
 
 namespace nodeimg::testing {
@@ -26,21 +27,8 @@ std::string trim(std::string s) {
   return s;
 }
 
-std::string encode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == ':' || c == '@') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+// The adapter's encoder; '/', ':' and '@' stay as they are in image references.
+std::string encode(const std::string& s) { return docker::url_encode(s, "/:@"); }
 }  // namespace
 
 std::unique_ptr<DockerdInstance> DockerdInstance::boot(const Options& options) {

@@ -1,0 +1,76 @@
+#pragma once
+// What the runtime-specific GC suites (containerd, dockerd) share: a throwaway node root for
+// `nodeimg --root`, its configuration, running nodeimg on it and reading what it left.
+// Header-only: it uses GoogleTest assertions, and only test executables include it.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/process.hpp"
+
+namespace nodeimg::testing {
+
+class GcFixture : public ::testing::Test {
+ protected:
+  void make_root() {
+    char tmpl[] = "/tmp/nodeimg-gc-root-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override {
+    if (!root_.empty()) std::filesystem::remove_all(root_);
+  }
+
+  // ROOT/etc/nodeimg/config.yaml: `runtime` (the runtime: block's keys, indented), then a gc:
+  // section whose ages let fresh objects go and whose thresholds are never reached, with
+  // `containers` as its containers: policy, then `gc_extra` (more gc: keys) and `top_extra`
+  // (more top-level sections).
+  void write_config(const std::string& runtime, const std::string& gc_extra, const std::string& top_extra,
+                    const std::string& containers = "{removeExited: true, minAge: 0s}") {
+    std::filesystem::create_directories(root_ / "etc/nodeimg");
+    std::ofstream(root_ / "etc/nodeimg/config.yaml", std::ios::trunc)
+        << "runtime:\n" << runtime << "  timeout: 30s\n"
+        << "gc:\n  minAge: 0s\n  high: 99%\n  low: 98%\n  containers: " << containers
+        << "\n  sandboxes: {removeNotReady: true, minAge: 0s}\n"
+        << gc_extra << top_extra;
+  }
+
+  ProcessResult nodeimg(std::vector<std::string> args) const {
+    args.insert(args.begin(), {NODEIMG_BINARY, "--root", root_.string()});
+    return run(args);
+  }
+  // `nodeimg gc --json EXTRA...`, which must succeed; its report.
+  nlohmann::json gc_json(std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args = {"gc", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = nodeimg(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    return nlohmann::json::parse(r.out.empty() ? "{}" : r.out);
+  }
+  // ROOT/var/lib/nodeimg/state.json as it is ("" when absent).
+  std::string state() const {
+    std::ifstream in(root_ / "var/lib/nodeimg/state.json");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  std::filesystem::path root_;
+};
+
+// How many removals of `kind` ("container", "sandbox", "image") a gc --json report lists.
+inline std::size_t count_removed(const nlohmann::json& report, const std::string& kind) {
+  return static_cast<std::size_t>(std::count_if(report["removed"].begin(), report["removed"].end(),
+                                                [&](const nlohmann::json& r) { return r["kind"] == kind; }));
+}
+
+}  // namespace nodeimg::testing
