@@ -10,10 +10,10 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include "core/gc_history.hpp"
-#include "core/gc_model.hpp"
-#include "core/gc_planner.hpp"
-#include "core/image_ref.hpp"
+#include "core/gc/history.hpp"
+#include "core/gc/model.hpp"
+#include "core/gc/planner.hpp"
+#include "core/gc/image_ref.hpp"
 
 namespace {
 

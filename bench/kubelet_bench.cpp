@@ -4,8 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "core/kubelet_document.hpp"
-#include "core/kubelet_plan.hpp"
+#include "core/kubelet/document.hpp"
+#include "core/kubelet/plan.hpp"
 #include "support/memory_tree.hpp"
 
 namespace {

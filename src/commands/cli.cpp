@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "commands/context.hpp"
-#include "commands/gc_command.hpp"
-#include "commands/kubelet_command.hpp"
+#include "commands/gc/gc_command.hpp"
+#include "commands/kubelet/kubelet_command.hpp"
 #include "commands/logging.hpp"
 
 namespace nodeimg {

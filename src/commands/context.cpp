@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "adapters/host_files.hpp"
+#include "adapters/host/host_files.hpp"
 
 namespace nodeimg {
 

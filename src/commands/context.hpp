@@ -2,7 +2,7 @@
 // What every command receives: the global options and the loaded configuration.
 #include <string>
 
-#include "core/app_config.hpp"
+#include "core/config/app_config.hpp"
 
 namespace nodeimg {
 

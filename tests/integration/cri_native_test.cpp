@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "adapters/cri_runtime.hpp"
+#include "adapters/runtime/cri_runtime.hpp"
 #include "support/containerd.hpp"
 #include "support/cri_pods.hpp"
 #include "support/registry.hpp"

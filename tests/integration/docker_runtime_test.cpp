@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/docker_runtime.hpp"
+#include "adapters/runtime/docker_runtime.hpp"
 #include "support/containerd.hpp"
 #include "support/dockerd.hpp"
 #include "support/registry.hpp"

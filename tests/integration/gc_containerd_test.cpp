@@ -15,9 +15,9 @@
 
 #include <gtest/gtest.h>
 
-#include "adapters/cri_runtime.hpp"
-#include "commands/gc_executor.hpp"
-#include "core/gc_planner.hpp"
+#include "adapters/runtime/cri_runtime.hpp"
+#include "commands/gc/gc_executor.hpp"
+#include "core/gc/planner.hpp"
 #include "support/containerd.hpp"
 #include "support/gc_fixture.hpp"
 #include "support/cri_pods.hpp"

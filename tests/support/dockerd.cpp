@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/docker_runtime.hpp"
+#include "adapters/runtime/docker_runtime.hpp"
 #include "support/process.hpp"
 
 namespace nodeimg::testing {

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/file_tree.hpp"
+#include "core/common/file_tree.hpp"
 
 namespace nodeimg::testing {
 

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/app_config.hpp"
+#include "core/config/app_config.hpp"
 
 namespace nodeimg {
 namespace {

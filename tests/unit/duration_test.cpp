@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/duration.hpp"
+#include "core/common/duration.hpp"
 
 namespace nodeimg {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "commands/gc_executor.hpp"
-#include "core/gc_planner.hpp"
+#include "commands/gc/gc_executor.hpp"
+#include "core/gc/planner.hpp"
 
 namespace nodeimg {
 namespace {

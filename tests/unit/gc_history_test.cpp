@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/gc_history.hpp"
-#include "core/gc_planner.hpp"
+#include "core/gc/history.hpp"
+#include "core/gc/planner.hpp"
 
 namespace nodeimg::gc {
 namespace {

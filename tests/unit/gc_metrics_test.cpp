@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/app_config.hpp"
-#include "core/gc_metrics.hpp"
-#include "core/gc_report.hpp"
+#include "core/config/app_config.hpp"
+#include "core/gc/metrics.hpp"
+#include "core/gc/report.hpp"
 
 namespace nodeimg::gc {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "core/gc_planner.hpp"
+#include "core/gc/planner.hpp"
 
 namespace nodeimg::gc {
 namespace {

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "adapters/host_files.hpp"
+#include "adapters/host/host_files.hpp"
 
 namespace nodeimg {
 namespace {

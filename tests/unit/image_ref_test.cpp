@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/image_ref.hpp"
+#include "core/gc/image_ref.hpp"
 
 namespace nodeimg::gc {
 namespace {

@@ -1,7 +1,7 @@
 // The surgical patcher: one value changed or one key added, every other byte kept.
 #include <gtest/gtest.h>
 
-#include "core/kubelet_document.hpp"
+#include "core/kubelet/document.hpp"
 
 namespace nodeimg::kubelet {
 namespace {

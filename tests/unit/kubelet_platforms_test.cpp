@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/kubelet_plan.hpp"
+#include "core/kubelet/plan.hpp"
 #include "support/memory_tree.hpp"
 
 namespace nodeimg::kubelet {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/kubelet_settings.hpp"
+#include "core/kubelet/settings.hpp"
 
 namespace nodeimg::kubelet {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "commands/restart_verifier.hpp"
+#include "commands/kubelet/restart_verifier.hpp"
 
 namespace nodeimg {
 namespace {

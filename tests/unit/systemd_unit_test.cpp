@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/systemd_unit.hpp"
+#include "core/kubelet/systemd_unit.hpp"
 
 namespace nodeimg::systemd {
 namespace {

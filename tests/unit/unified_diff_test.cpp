@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/unified_diff.hpp"
+#include "core/common/unified_diff.hpp"
 
 namespace nodeimg {
 namespace {

@@ -1,0 +1,283 @@
+#include "adapters/host/host_files.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "adapters/host/unique_fd.hpp"
+
+namespace nodeimg {
+
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+bool trusted(const struct stat& st) {
+  const bool owner_ok = st.st_uid == 0 || st.st_uid == ::geteuid();
+  const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  const bool sticky = (st.st_mode & S_ISVTX) != 0;
+  return owner_ok && (!others_write || sticky);
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    std::size_t b = i;
+    while (i < path.size() && path[i] != '/') ++i;
+    if (i > b) parts.push_back(path.substr(b, i - b));
+  }
+  return parts;
+}
+
+enum class Mode { Read, Write };
+
+struct Resolved {
+  UniqueFd dir;      // the directory holding the last component
+  std::string name;  // the last component
+  bool exists = false;
+  struct stat st {};
+};
+
+// Walks `path` from `root_fd` one component at a time with O_NOFOLLOW, resolving
+// symlinks by hand so they stay inside root. In Write mode, untrusted directories and
+// symlinks are refused and the last component is never followed.
+Result<std::optional<Resolved>> resolve(const std::string& root, const std::string& path, Mode mode,
+                                        bool create_dirs = false, mode_t dir_mode = 0755) {
+  if (path.empty() || path[0] != '/') return fail(fmt::format("{}: not an absolute path", path));
+  UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) return fail(fmt::format("open root {}: {}", root, errno_text(errno)));
+  std::vector<UniqueFd> stack;
+  stack.emplace_back(::dup(root_fd.get()));
+  std::deque<std::string> todo;
+  for (auto& p : split_path(path)) todo.push_back(p);
+  if (todo.empty()) return fail(fmt::format("{}: names a directory", path));
+  std::string walked;
+  int hops = 0;
+  auto check_dir = [&](int fd, const std::string& shown) -> Result<void> {
+    if (mode != Mode::Write) return {};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
+    if (!trusted(st))
+      return fail(fmt::format("directory {} is owned by uid {} or writable by others (mode {:o}): a non-root user "
+                              "could redirect the path; refusing to write under it",
+                              shown.empty() ? "/" : shown, st.st_uid, st.st_mode & 07777));
+    return {};
+  };
+  if (auto ok = check_dir(stack.back().get(), "/"); !ok) return std::unexpected(ok.error());
+
+  while (!todo.empty()) {
+    std::string comp = todo.front();
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      if (stack.size() > 1) stack.pop_back();
+      auto slash = walked.rfind('/');
+      walked = slash == std::string::npos ? "" : walked.substr(0, slash);
+      continue;
+    }
+    const int cur = stack.back().get();
+    const std::string shown = walked + "/" + comp;
+    struct stat st {};
+    const bool last = todo.empty();
+    if (::fstatat(cur, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
+      if (last) {
+        Resolved r;
+        r.dir = std::move(stack.back());
+        r.name = comp;
+        return std::optional<Resolved>{std::move(r)};
+      }
+      if (!create_dirs) return std::optional<Resolved>{};
+      if (::mkdirat(cur, comp.c_str(), dir_mode) != 0 && errno != EEXIST)
+        return fail(fmt::format("create directory {}: {}", shown, errno_text(errno)));
+      if (::fstatat(cur, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
+    }
+    if (S_ISLNK(st.st_mode) && (!last || mode == Mode::Read)) {
+      if (mode == Mode::Write && st.st_uid != 0)
+        return fail(fmt::format("{} is a symlink owned by uid {}: a non-root user could redirect it; refusing to write "
+                                "through it",
+                                shown, st.st_uid));
+      if (++hops > 40) return fail(fmt::format("{}: too many levels of symbolic links", shown));
+      std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+      ssize_t n = ::readlinkat(cur, comp.c_str(), target.data(), target.size());
+      if (n < 0) return fail(fmt::format("readlink {}: {}", shown, errno_text(errno)));
+      target.resize(static_cast<std::size_t>(n));
+      auto parts = split_path(target);
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
+      if (target.starts_with('/')) {
+        stack.resize(1);
+        walked.clear();
+      }
+      continue;
+    }
+    if (last) {
+      Resolved r;
+      r.dir = std::move(stack.back());
+      r.name = comp;
+      r.exists = true;
+      r.st = st;
+      return std::optional<Resolved>{std::move(r)};
+    }
+    if (!S_ISDIR(st.st_mode)) return fail(fmt::format("{} is not a directory", shown));
+    UniqueFd next(::openat(cur, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) return fail(fmt::format("open {}: {}", shown, errno_text(errno)));
+    if (auto ok = check_dir(next.get(), shown); !ok) return std::unexpected(ok.error());
+    stack.push_back(std::move(next));
+    walked = shown;
+  }
+  return fail(fmt::format("{}: cannot resolve", path));
+}
+
+Result<std::string> read_all(int fd, const std::string& shown) {
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(fmt::format("read {}: {}", shown, errno_text(errno)));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+Result<void> write_all(int fd, std::string_view data, const std::string& shown) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(fmt::format("write {}: {}", shown, errno_text(errno)));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+HostFiles::HostFiles(std::string root) : root_(root.empty() ? "/" : std::move(root)) {}
+
+std::string HostFiles::host_path(const std::string& path) const {
+  if (root_ == "/") return path;
+  return (root_.ends_with('/') ? root_.substr(0, root_.size() - 1) : root_) + path;
+}
+
+Result<std::optional<std::string>> HostFiles::read(const std::string& path) const {
+  auto r = resolve(root_, path, Mode::Read);
+  if (!r) return std::unexpected(context("read " + path, r.error()));
+  if (!*r || !(*r)->exists) return std::optional<std::string>{};
+  // O_NONBLOCK: opening a FIFO must not hang; non-regular files are refused below.
+  UniqueFd fd(::openat((*r)->dir.get(), (*r)->name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return fail(fmt::format("read {}: {}", path, errno_text(errno)));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return fail(fmt::format("read {}: not a regular file", path));
+  auto content = read_all(fd.get(), path);
+  if (!content) return std::unexpected(content.error());
+  return std::optional<std::string>{std::move(*content)};
+}
+
+Result<std::optional<std::vector<DirEntry>>> HostFiles::list(const std::string& path) const {
+  UniqueFd fd;
+  if (path == "/") {
+    fd.reset(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  } else {
+    auto r = resolve(root_, path, Mode::Read);
+    if (!r) return std::unexpected(context("list " + path, r.error()));
+    if (!*r || !(*r)->exists) return std::optional<std::vector<DirEntry>>{};
+    if (!S_ISDIR((*r)->st.st_mode)) return fail(fmt::format("list {}: not a directory", path));
+    fd.reset(::openat((*r)->dir.get(), (*r)->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!fd) return fail(fmt::format("list {}: {}", path, errno_text(errno)));
+  DIR* d = ::fdopendir(::dup(fd.get()));
+  if (!d) return fail(fmt::format("list {}: {}", path, errno_text(errno)));
+  std::vector<DirEntry> entries;
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    entries.push_back({name, S_ISDIR(st.st_mode), S_ISREG(st.st_mode)});
+  }
+  ::closedir(d);
+  std::sort(entries.begin(), entries.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return std::optional<std::vector<DirEntry>>{std::move(entries)};
+}
+
+Result<std::optional<FileOwnership>> HostFiles::inspect_for_write(const std::string& path) const {
+  auto r = resolve(root_, path, Mode::Write);
+  if (!r) return std::unexpected(context("write " + path, r.error()));
+  if (!*r) return fail(fmt::format("write {}: its directory does not exist", path));
+  if (!(*r)->exists) return std::optional<FileOwnership>{};
+  const auto& st = (*r)->st;
+  if (S_ISLNK(st.st_mode))
+    return fail(fmt::format("write {}: is a symlink; nodeimg does not edit through symlinks (point kubelet at the "
+                            "real file, or set kubelet.configFile)",
+                            path));
+  if (!S_ISREG(st.st_mode)) return fail(fmt::format("write {}: not a regular file", path));
+  return std::optional<FileOwnership>{FileOwnership{st.st_mode & 07777, st.st_uid, st.st_gid}};
+}
+
+Result<void> HostFiles::write_atomic(const std::string& path, std::string_view content,
+                                     std::optional<FileOwnership> new_file) const {
+  auto owner = inspect_for_write(path);
+  if (!owner) return std::unexpected(owner.error());
+  const FileOwnership want = owner->value_or(new_file.value_or(FileOwnership{}));
+  auto r = resolve(root_, path, Mode::Write);
+  if (!r || !*r) return fail(fmt::format("write {}: cannot resolve", path));
+  const int dir = (*r)->dir.get();
+  // A hidden name that is not *.conf: kubelet's drop-in walk ignores it.
+  std::random_device rd;
+  const std::string tmp = fmt::format(".{}.nodeimg-{:08x}.tmp", (*r)->name, rd());
+  UniqueFd fd(::openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return fail(fmt::format("write {}: create temporary file: {}", path, errno_text(errno)));
+  auto cleanup = [&](Error e) {
+    ::unlinkat(dir, tmp.c_str(), 0);
+    return std::unexpected(std::move(e));
+  };
+  if (auto ok = write_all(fd.get(), content, path); !ok) return cleanup(ok.error());
+  if (::fchown(fd.get(), want.uid, want.gid) != 0 && ::geteuid() == 0)
+    return cleanup(Error{fmt::format("write {}: chown: {}", path, errno_text(errno))});
+  if (::fchmod(fd.get(), want.mode) != 0) return cleanup(Error{fmt::format("write {}: chmod: {}", path, errno_text(errno))});
+  if (::fsync(fd.get()) != 0) return cleanup(Error{fmt::format("write {}: fsync: {}", path, errno_text(errno))});
+  fd.reset();
+  if (::renameat(dir, tmp.c_str(), dir, (*r)->name.c_str()) != 0)
+    return cleanup(Error{fmt::format("write {}: rename: {}", path, errno_text(errno))});
+  if (::fsync(dir) != 0) return fail(fmt::format("write {}: fsync directory: {}", path, errno_text(errno)));
+  return {};
+}
+
+Result<void> HostFiles::remove(const std::string& path) const {
+  auto owner = inspect_for_write(path);
+  if (!owner) return std::unexpected(owner.error());
+  if (!*owner) return {};
+  auto r = resolve(root_, path, Mode::Write);
+  if (!r || !*r) return fail(fmt::format("remove {}: cannot resolve", path));
+  if (::unlinkat((*r)->dir.get(), (*r)->name.c_str(), 0) != 0)
+    return fail(fmt::format("remove {}: {}", path, errno_text(errno)));
+  ::fsync((*r)->dir.get());
+  return {};
+}
+
+Result<void> HostFiles::make_directories(const std::string& path, mode_t mode) const {
+  auto r = resolve(root_, path + "/.nodeimg-probe", Mode::Write, true, mode);
+  if (!r) return std::unexpected(context("create directory " + path, r.error()));
+  return {};
+}
+
+}  // namespace nodeimg

@@ -1,0 +1,510 @@
+#include "adapters/runtime/cri_runtime.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "cri/containerd_images.grpc.pb.h"
+#include "cri/containerd_leases.grpc.pb.h"
+#include "cri/runtime.grpc.pb.h"
+
+namespace nodeimg {
+
+namespace cri = runtime::v1;
+namespace native_images = containerd::services::images::v1;
+namespace native_leases = containerd::services::leases::v1;
+
+namespace {
+
+constexpr gc::Seconds kNanosPerSecond = 1'000'000'000;
+
+// containerd's CRI plugin keeps its images in this containerd namespace.
+constexpr const char* kCriNamespace = "k8s.io";
+// How long CRI may take to stop listing natively deleted images: it follows containerd's
+// image events (well under 100 ms here, usually done before the collection ends).
+constexpr auto kCriViewWait = std::chrono::seconds(3);
+constexpr auto kCriViewPoll = std::chrono::milliseconds(5);
+// A lease created only to ask for a collection protects nothing; should nodeimg die
+// before deleting it, containerd drops it after this.
+constexpr auto kLeaseExpiry = std::chrono::hours(1);
+
+// Answers meaning "this endpoint does not let nodeimg use containerd's native API".
+bool native_refused(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNIMPLEMENTED || s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+}
+
+// RFC 3339 in UTC, as containerd's containerd.io/gc.expire label wants it.
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string_view code_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "Cancelled";
+    case grpc::StatusCode::UNKNOWN: return "Unknown";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "InvalidArgument";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DeadlineExceeded";
+    case grpc::StatusCode::NOT_FOUND: return "NotFound";
+    case grpc::StatusCode::ALREADY_EXISTS: return "AlreadyExists";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PermissionDenied";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "ResourceExhausted";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FailedPrecondition";
+    case grpc::StatusCode::ABORTED: return "Aborted";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OutOfRange";
+    case grpc::StatusCode::UNIMPLEMENTED: return "Unimplemented";
+    case grpc::StatusCode::INTERNAL: return "Internal";
+    case grpc::StatusCode::UNAVAILABLE: return "Unavailable";
+    case grpc::StatusCode::DATA_LOSS: return "DataLoss";
+    case grpc::StatusCode::UNAUTHENTICATED: return "Unauthenticated";
+    default: return "Status";
+  }
+}
+
+// containerd and CRI-O report a missing object in the message rather than always with
+// NOT_FOUND.
+bool is_not_found(const grpc::Status& s) {
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return true;
+  const std::string& m = s.error_message();
+  return m.find("not found") != std::string::npos || m.find("does not exist") != std::string::npos;
+}
+
+bool is_in_use(const grpc::Status& s) {
+  const std::string& m = s.error_message();
+  return s.error_code() == grpc::StatusCode::FAILED_PRECONDITION || m.find("in use") != std::string::npos ||
+         m.find("is using") != std::string::npos || m.find("being used") != std::string::npos;
+}
+
+gc::ContainerState state_of(cri::ContainerState s) {
+  switch (s) {
+    case cri::CONTAINER_CREATED: return gc::ContainerState::Created;
+    case cri::CONTAINER_RUNNING: return gc::ContainerState::Running;
+    case cri::CONTAINER_EXITED: return gc::ContainerState::Exited;
+    default: return gc::ContainerState::Unknown;
+  }
+}
+
+}  // namespace
+
+struct CriRuntime::Impl {
+  RuntimeInfo info;
+  std::chrono::milliseconds timeout{};
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<cri::RuntimeService::Stub> runtime;
+  std::unique_ptr<cri::ImageService::Stub> images;
+  // containerd's native services on the same socket (the remove_images fast path).
+  std::unique_ptr<native_images::Images::Stub> native_images;
+  std::unique_ptr<native_leases::Leases::Stub> native_leases;
+  enum class Native { Unknown, Available, Refused };
+  std::mutex native_mutex;
+  Native native = Native::Unknown;
+
+  void prepare(grpc::ClientContext& ctx) const { ctx.set_deadline(std::chrono::system_clock::now() + timeout); }
+  void prepare_native(grpc::ClientContext& ctx) const {
+    prepare(ctx);
+    ctx.AddMetadata("containerd-namespace", kCriNamespace);
+  }
+
+  Error error(std::string_view action, const grpc::Status& s) const {
+    std::string hint;
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE)
+      hint = " (is the runtime running? set runtime.endpoint if it listens elsewhere)";
+    return Error{fmt::format("{} via CRI {}: {}: {}{}", action, info.endpoint, code_name(s.error_code()), s.error_message(), hint)};
+  }
+  Error native_error(std::string_view action, const grpc::Status& s) const {
+    return Error{fmt::format("{} via containerd {} (namespace {}): {}: {}", action, info.endpoint, kCriNamespace,
+                             code_name(s.error_code()), s.error_message())};
+  }
+
+  // The image as CRI knows it now; nullopt when CRI does not know it.
+  Result<std::optional<cri::Image>> image_status(const std::string& id) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    cri::ImageStatusRequest req;
+    req.mutable_image()->set_image(id);
+    cri::ImageStatusResponse resp;
+    auto s = images->ImageStatus(&ctx, req, &resp);
+    if (!s.ok()) return std::unexpected(error(fmt::format("image status \"{}\"", id), s));
+    if (!resp.has_image() || resp.image().id().empty()) return std::nullopt;
+    return resp.image();
+  }
+
+  // Whether the native fast path may be used: only on containerd, and only once its images
+  // service has answered a probe (a Get of a name that cannot exist: NotFound means it
+  // works). Unimplemented or PermissionDenied settles it for the life of the process; any
+  // other failure (containerd restarting) means CRI this time and a new probe next time.
+  bool use_native() {
+    std::lock_guard lock(native_mutex);
+    if (native != Native::Unknown) return native == Native::Available;
+    if (info.name != "containerd") {
+      native = Native::Refused;
+      return false;
+    }
+    grpc::ClientContext ctx;
+    prepare_native(ctx);
+    native_images::GetImageRequest req;
+    req.set_name("nodeimg.invalid/probe:absent");
+    native_images::GetImageResponse resp;
+    auto s = native_images->Get(&ctx, req, &resp);
+    if (native_refused(s))
+      native = Native::Refused;
+    else if (s.ok() || s.error_code() == grpc::StatusCode::NOT_FOUND)
+      native = Native::Available;
+    return native == Native::Available;
+  }
+  void refuse_native() {
+    std::lock_guard lock(native_mutex);
+    native = Native::Refused;
+  }
+
+  grpc::Status delete_reference(const std::string& name, bool sync) const {
+    grpc::ClientContext ctx;
+    prepare_native(ctx);
+    native_images::DeleteImageRequest req;
+    req.set_name(name);
+    req.set_sync(sync);
+    google::protobuf::Empty resp;
+    return native_images->Delete(&ctx, req, &resp);
+  }
+
+  // One synchronous garbage collection: create an empty lease, delete it with sync.
+  grpc::Status collect_garbage() const {
+    native_leases::CreateResponse created;
+    {
+      grpc::ClientContext ctx;
+      prepare_native(ctx);
+      native_leases::CreateRequest req;  // no id: containerd picks one
+      (*req.mutable_labels())["containerd.io/gc.expire"] = rfc3339_utc(std::chrono::system_clock::now() + kLeaseExpiry);
+      if (auto s = native_leases->Create(&ctx, req, &created); !s.ok()) return s;
+    }
+    grpc::ClientContext ctx;
+    prepare_native(ctx);
+    native_leases::DeleteRequest req;
+    req.set_id(created.lease().id());
+    req.set_sync(true);
+    google::protobuf::Empty resp;
+    return native_leases->Delete(&ctx, req, &resp);
+  }
+};
+
+CriRuntime::CriRuntime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CriRuntime::~CriRuntime() = default;
+
+Result<std::unique_ptr<CriRuntime>> CriRuntime::connect(const std::string& endpoint, std::chrono::milliseconds timeout) {
+  auto impl = std::make_unique<Impl>();
+  impl->info.kind = "cri";
+  impl->info.endpoint = endpoint;
+  impl->timeout = timeout;
+  grpc::ChannelArguments args;
+  // A node with thousands of images and containers answers with large lists.
+  args.SetMaxReceiveMessageSize(256 * 1024 * 1024);
+  impl->channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  impl->runtime = cri::RuntimeService::NewStub(impl->channel);
+  impl->images = cri::ImageService::NewStub(impl->channel);
+  impl->native_images = native_images::Images::NewStub(impl->channel);
+  impl->native_leases = native_leases::Leases::NewStub(impl->channel);
+
+  grpc::ClientContext ctx;
+  impl->prepare(ctx);
+  cri::VersionRequest req;
+  req.set_version("v1");
+  cri::VersionResponse resp;
+  if (auto s = impl->runtime->Version(&ctx, req, &resp); !s.ok()) return std::unexpected(impl->error("connect", s));
+  impl->info.name = resp.runtime_name();
+  impl->info.version = resp.runtime_version();
+  return std::unique_ptr<CriRuntime>(new CriRuntime(std::move(impl)));
+}
+
+const RuntimeInfo& CriRuntime::info() const { return impl_->info; }
+
+Result<std::vector<gc::Image>> CriRuntime::list_images() {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::ListImagesResponse resp;
+  if (auto s = impl_->images->ListImages(&ctx, cri::ListImagesRequest{}, &resp); !s.ok())
+    return std::unexpected(impl_->error("list images", s));
+  std::vector<gc::Image> out;
+  out.reserve(static_cast<std::size_t>(resp.images_size()));
+  for (const auto& i : resp.images()) {
+    gc::Image image;
+    image.id = i.id();
+    image.tags.assign(i.repo_tags().begin(), i.repo_tags().end());
+    image.digests.assign(i.repo_digests().begin(), i.repo_digests().end());
+    image.size = i.size();
+    image.pinned = i.pinned();
+    out.push_back(std::move(image));
+  }
+  return out;
+}
+
+Result<std::vector<gc::Container>> CriRuntime::list_containers() {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::ListContainersResponse resp;
+  if (auto s = impl_->runtime->ListContainers(&ctx, cri::ListContainersRequest{}, &resp); !s.ok())
+    return std::unexpected(impl_->error("list containers", s));
+  std::vector<gc::Container> out;
+  out.reserve(static_cast<std::size_t>(resp.containers_size()));
+  for (const auto& c : resp.containers()) {
+    gc::Container container;
+    container.id = c.id();
+    container.name = c.metadata().name();
+    container.sandbox_id = c.pod_sandbox_id();
+    container.image = c.image().image();
+    // image_ref is the resolved image (containerd: the image id); image_id is newer.
+    container.image_id = !c.image_id().empty() ? c.image_id() : c.image_ref();
+    container.state = state_of(c.state());
+    container.created_at = c.created_at() / kNanosPerSecond;
+    out.push_back(std::move(container));
+  }
+  return out;
+}
+
+Result<std::vector<gc::Sandbox>> CriRuntime::list_sandboxes() {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::ListPodSandboxResponse resp;
+  if (auto s = impl_->runtime->ListPodSandbox(&ctx, cri::ListPodSandboxRequest{}, &resp); !s.ok())
+    return std::unexpected(impl_->error("list pod sandboxes", s));
+  std::vector<gc::Sandbox> out;
+  out.reserve(static_cast<std::size_t>(resp.items_size()));
+  for (const auto& p : resp.items()) {
+    gc::Sandbox sandbox;
+    sandbox.id = p.id();
+    const auto& m = p.metadata();
+    sandbox.name = m.namespace_().empty() ? m.name() : m.namespace_() + "/" + m.name();
+    sandbox.ready = p.state() == cri::SANDBOX_READY;
+    sandbox.created_at = p.created_at() / kNanosPerSecond;
+    out.push_back(std::move(sandbox));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> CriRuntime::sandbox_images() {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::StatusRequest req;
+  req.set_verbose(true);
+  cri::StatusResponse resp;
+  if (auto s = impl_->runtime->Status(&ctx, req, &resp); !s.ok()) return std::unexpected(impl_->error("runtime status", s));
+  std::vector<std::string> out;
+  // containerd: info["config"] is its CRI configuration as JSON, with "sandboxImage".
+  // CRI-O reports its pause image under "pause_image" in some versions. Anything else is
+  // not an error: the sandbox image is then known from runtime.sandboxImage and from use.
+  for (const auto& [key, value] : resp.info()) {
+    if (key != "config") continue;
+    auto doc = nlohmann::json::parse(value, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) continue;
+    for (const char* field : {"sandboxImage", "pause_image", "pauseImage"})
+      if (auto it = doc.find(field); it != doc.end() && it->is_string() && !it->get<std::string>().empty())
+        out.push_back(it->get<std::string>());
+  }
+  return out;
+}
+
+Result<std::string> CriRuntime::image_filesystem() {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::ImageFsInfoResponse resp;
+  if (auto s = impl_->images->ImageFsInfo(&ctx, cri::ImageFsInfoRequest{}, &resp); !s.ok())
+    return std::unexpected(impl_->error("image filesystem info", s));
+  for (const auto& fs : resp.image_filesystems())
+    if (!fs.fs_id().mountpoint().empty()) return fs.fs_id().mountpoint();
+  return fail(fmt::format("image filesystem info via CRI {}: the runtime reported no mount point", impl_->info.endpoint));
+}
+
+Result<ImageRuntime::Outcome> CriRuntime::remove_container(const std::string& id) {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::RemoveContainerRequest req;
+  req.set_container_id(id);
+  cri::RemoveContainerResponse resp;
+  auto s = impl_->runtime->RemoveContainer(&ctx, req, &resp);
+  if (s.ok()) return Outcome::Removed;
+  if (is_not_found(s)) return Outcome::NotFound;
+  if (is_in_use(s)) return Outcome::InUse;
+  return std::unexpected(impl_->error(fmt::format("remove container {}", id), s));
+}
+
+Result<ImageRuntime::Outcome> CriRuntime::remove_sandbox(const std::string& id) {
+  {
+    // A NotReady sandbox may still hold its network namespace; CRI requires a stop first.
+    grpc::ClientContext ctx;
+    impl_->prepare(ctx);
+    cri::StopPodSandboxRequest req;
+    req.set_pod_sandbox_id(id);
+    cri::StopPodSandboxResponse resp;
+    auto s = impl_->runtime->StopPodSandbox(&ctx, req, &resp);
+    if (!s.ok() && is_not_found(s)) return Outcome::NotFound;
+    if (!s.ok()) return std::unexpected(impl_->error(fmt::format("stop pod sandbox {}", id), s));
+  }
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::RemovePodSandboxRequest req;
+  req.set_pod_sandbox_id(id);
+  cri::RemovePodSandboxResponse resp;
+  auto s = impl_->runtime->RemovePodSandbox(&ctx, req, &resp);
+  if (s.ok()) return Outcome::Removed;
+  if (is_not_found(s)) return Outcome::NotFound;
+  return std::unexpected(impl_->error(fmt::format("remove pod sandbox {}", id), s));
+}
+
+Result<ImageRuntime::Outcome> CriRuntime::remove_image(const gc::Image& image) {
+  // RemoveImage is idempotent in CRI: a missing image is OK. Ask first so that the report
+  // can tell "not found" from "removed".
+  {
+    auto status = impl_->image_status(image.id);
+    if (!status) return std::unexpected(status.error());
+    if (!*status) return Outcome::NotFound;
+  }
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::RemoveImageRequest req;
+  req.mutable_image()->set_image(image.id);
+  cri::RemoveImageResponse resp;
+  auto s = impl_->images->RemoveImage(&ctx, req, &resp);
+  if (s.ok()) return Outcome::Removed;
+  if (is_not_found(s)) return Outcome::NotFound;
+  if (is_in_use(s)) return Outcome::InUse;
+  return std::unexpected(impl_->error(fmt::format("remove image \"{}\"", image.id), s));
+}
+
+std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::vector<gc::Image>& images,
+                                                                     int concurrency) {
+  // One image gains nothing natively (CRI RemoveImage also collects once per image, and
+  // its view is up to date when it returns): the fast path starts at two.
+  if (images.size() < 2 || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
+  // Deletes are sequential: containerd serialises metadata writes, and without the
+  // per-image collection each one is cheap.
+  const std::size_t n = images.size();
+  std::vector<Result<Outcome>> out(n, Outcome::NotFound);
+
+  // 1. Every reference of each image as CRI reports it now (CRI keeps one containerd image
+  // record per tag, per digest and per "sha256:" id; all must go). Like RemoveImage, this
+  // takes a tag added since the plan along; a tag moved to another image since is not
+  // named any more. The id goes last so an image keeps being listed until its tags are gone.
+  std::vector<std::vector<std::string>> refs(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto status = impl_->image_status(images[i].id);
+    if (!status) {
+      out[i] = std::unexpected(status.error());
+      continue;
+    }
+    if (!*status) continue;  // already gone: NotFound
+    const cri::Image& now = **status;
+    if (now.id() != images[i].id) {
+      out[i] = fail(fmt::format("remove image \"{}\" via CRI {}: the runtime resolves it to image \"{}\"; not removed",
+                                images[i].id, impl_->info.endpoint, now.id()));
+      continue;
+    }
+    for (const auto* list : {&now.repo_tags(), &now.repo_digests()})
+      for (const auto& ref : *list)
+        if (!ref.empty() && std::find(refs[i].begin(), refs[i].end(), ref) == refs[i].end()) refs[i].push_back(ref);
+    refs[i].push_back(now.id());
+  }
+
+  // 2. Delete them without collecting, except the very last delete, which waits for one
+  // collection over the whole batch.
+  std::size_t last = n;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!refs[i].empty()) last = i;
+  std::vector<bool> removed(n, false);
+  bool deleted = false, collected = false;
+  std::size_t refused_at = n;  // containerd refused the native API from this image on
+  for (std::size_t i = 0; i < n && refused_at == n; ++i) {
+    for (std::size_t j = 0; j < refs[i].size(); ++j) {
+      const bool sync = i == last && j + 1 == refs[i].size();
+      auto s = impl_->delete_reference(refs[i][j], sync);
+      if (s.ok()) {
+        removed[i] = deleted = true;
+        collected = collected || sync;
+        continue;
+      }
+      if (s.error_code() == grpc::StatusCode::NOT_FOUND) continue;  // gone meanwhile
+      if (native_refused(s)) {
+        impl_->refuse_native();
+        refused_at = i;
+        break;
+      }
+      out[i] = std::unexpected(impl_->native_error(
+          fmt::format("delete reference \"{}\" of image \"{}\"", refs[i][j], images[i].id), s));
+      break;
+    }
+    if (refused_at == n && out[i]) out[i] = removed[i] ? Outcome::Removed : Outcome::NotFound;
+  }
+
+  // 3. Refused part-way: the rest through CRI RemoveImage (which collects by itself).
+  if (refused_at < n) {
+    const std::vector<gc::Image> rest(images.begin() + static_cast<std::ptrdiff_t>(refused_at), images.end());
+    auto results = ImageRuntime::remove_images(rest, concurrency);
+    for (std::size_t k = 0; k < rest.size() && k < results.size(); ++k) {
+      const std::size_t i = refused_at + k;
+      out[i] = std::move(results[k]);
+      if (removed[i] && out[i] && *out[i] == Outcome::NotFound) out[i] = Outcome::Removed;
+    }
+  }
+
+  // 4. The delete that was to collect found its reference gone (or failed): collect now,
+  // so that re-measuring after the batch sees the space freed. If even that fails the
+  // references are gone but the space is not known to be free: say so on the last image
+  // removed rather than report a clean batch.
+  if (deleted && !collected) {
+    if (auto s = impl_->collect_garbage(); !s.ok()) {
+      for (std::size_t i = std::min(refused_at, n); i-- > 0;)
+        if (removed[i] && out[i]) {
+          out[i] = std::unexpected(impl_->native_error(
+              fmt::format("image \"{}\": references deleted, but the garbage collection that frees its space failed",
+                          images[i].id),
+              s));
+          break;
+        }
+    }
+  }
+
+  // 5. CRI follows native deletions through containerd's events: wait until it no longer
+  // lists what was removed, so that callers listing right after see the result. Anything it
+  // still lists after that (a reference created meanwhile) goes through RemoveImage.
+  const auto deadline = std::chrono::steady_clock::now() + kCriViewWait;
+  for (std::size_t i = 0; i < std::min(refused_at, n); ++i) {
+    if (!removed[i] || !out[i]) continue;
+    for (;;) {
+      auto status = impl_->image_status(images[i].id);
+      if (!status || !*status) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        auto again = remove_image(images[i]);
+        if (!again)
+          out[i] = std::unexpected(std::move(again.error()));
+        else
+          out[i] = *again == Outcome::NotFound ? Outcome::Removed : *again;
+        break;
+      }
+      std::this_thread::sleep_for(kCriViewPoll);
+    }
+  }
+  return out;
+}
+
+Result<std::string> CriRuntime::pull_image(const std::string& reference) {
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  cri::PullImageRequest req;
+  req.mutable_image()->set_image(reference);
+  cri::PullImageResponse resp;
+  if (auto s = impl_->images->PullImage(&ctx, req, &resp); !s.ok())
+    return std::unexpected(impl_->error(fmt::format("pull image \"{}\"", reference), s));
+  return resp.image_ref();
+}
+
+}  // namespace nodeimg

@@ -1,0 +1,100 @@
+#pragma once
+// ImageRuntime over the Docker Engine API: HTTP on dockerd's unix socket (libcurl, one easy
+// handle per request, so every method may be called from several threads at once) with
+// JSON bodies. Docker has no pod sandboxes: list_sandboxes and sandbox_images are empty.
+//
+// Removals never force. An image with several references (tags, digests) cannot be deleted
+// by id without force, so remove_image deletes each reference and then the id, and reports
+// Removed only once the id is really gone. An image that any container (in any state) uses
+// is left untouched: InUse.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/runtime/image_runtime.hpp"
+
+namespace nodeimg {
+
+namespace docker {
+
+// The newest Engine API version this adapter was verified against (dockerd 20.10), and the
+// oldest it accepts.
+inline constexpr std::string_view kNewestApiVersion = "1.41";
+inline constexpr std::string_view kOldestApiVersion = "1.24";
+
+// A reference split the way POST /images/create wants it: "127.0.0.1:5000/repo:tag" ->
+// {"127.0.0.1:5000/repo", "tag", ""}; "repo@sha256:…" -> {"repo", "", "sha256:…"}; a bare
+// name gets tag "latest". The repository is left as written (no docker.io/ prefix).
+struct ImageName {
+  std::string repository;
+  std::string tag;
+  std::string digest;
+  // "repo:tag" or "repo@digest" (the digest wins when both are given).
+  std::string reference() const;
+};
+Result<ImageName> parse_image_name(std::string_view reference);
+
+// The version to speak: the server's ApiVersion capped at kNewestApiVersion; an error when
+// the server is older than kOldestApiVersion or the version does not parse.
+Result<std::string> negotiate_api_version(std::string_view server_api_version);
+
+// Docker's container State ("running", "exited", …) as the collector sees it.
+gc::ContainerState container_state(std::string_view docker_state);
+
+// Percent-encodes everything but unreserved characters; `keep` lists extra characters
+// left as they are (for path parts: "/:@").
+std::string url_encode(std::string_view text, std::string_view keep = "");
+
+}  // namespace docker
+
+class DockerRuntime final : public ImageRuntime {
+ public:
+  // `endpoint` is "unix:///var/run/docker.sock" (a bare absolute path is accepted too).
+  // Pings the daemon, reads /version and negotiates the API version. `timeout` bounds
+  // every request (a whole pull included).
+  static Result<std::unique_ptr<DockerRuntime>> connect(const std::string& endpoint,
+                                                        std::chrono::milliseconds timeout);
+
+  const RuntimeInfo& info() const override { return info_; }
+  // The negotiated API version, e.g. "1.41".
+  const std::string& api_version() const { return api_version_; }
+
+  Result<std::vector<gc::Image>> list_images() override;
+  Result<std::vector<gc::Container>> list_containers() override;
+  Result<std::vector<gc::Sandbox>> list_sandboxes() override;
+  Result<std::vector<std::string>> sandbox_images() override;
+  Result<std::string> image_filesystem() override;
+
+  Result<Outcome> remove_container(const std::string& id) override;
+  Result<Outcome> remove_sandbox(const std::string& id) override;
+  Result<Outcome> remove_image(const gc::Image& image) override;
+  Result<std::string> pull_image(const std::string& reference) override;
+
+  struct Response {
+    long status = 0;
+    std::string body;
+  };
+
+ private:
+  DockerRuntime(std::string endpoint, std::string socket_path, std::chrono::milliseconds timeout);
+
+  // One HTTP exchange. `path` already carries its query string and is prefixed with the
+  // negotiated version unless `versioned` is false. Transport failures are errors (naming
+  // `action`); any HTTP status is a Response. When `on_line` is set, the body is also
+  // handed over line by line as it streams in.
+  Result<Response> call(std::string_view action, std::string_view method, const std::string& path,
+                        bool versioned = true, const std::function<void(std::string_view)>* on_line = nullptr) const;
+  // "ACTION via Docker ENDPOINT: STATUS REASON: MESSAGE"
+  Error http_error(std::string_view action, const Response& r) const;
+  Error error(std::string_view action, std::string_view cause) const;
+
+  RuntimeInfo info_;
+  std::string socket_path_;
+  std::string api_version_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace nodeimg

@@ -1,0 +1,85 @@
+#pragma once
+// A container runtime as the garbage collector sees it: what images, containers and
+// sandboxes exist, where images are stored, and how to remove and pull them. Implemented
+// over CRI (containerd, CRI-O, cri-dockerd: cri_runtime) and the Docker Engine API
+// (docker_runtime); tests use in-memory fakes.
+//
+// Contract shared by every implementation:
+// - No method ever forces anything: a removal the runtime refuses because the object is in
+//   use comes back as Outcome::InUse, never retried with force.
+// - Removing something that is already gone is Outcome::NotFound, not an error.
+// - Errors name the action, the object and the endpoint, e.g.
+//   `remove image "sha256:…" via CRI unix:///run/containerd/containerd.sock: Unavailable: …`.
+// - remove_*, list_containers and pull_image may be called from several threads at once.
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/gc/model.hpp"
+
+namespace nodeimg {
+
+struct RuntimeInfo {
+  std::string kind;      // "cri" or "docker"
+  std::string endpoint;  // unix:///path
+  std::string name;      // "containerd", "cri-o", "docker"
+  std::string version;   // the runtime's own version
+};
+
+class ImageRuntime {
+ public:
+  enum class Outcome { Removed, NotFound, InUse };
+
+  virtual ~ImageRuntime() = default;
+
+  virtual const RuntimeInfo& info() const = 0;
+
+  virtual Result<std::vector<gc::Image>> list_images() = 0;
+  // Every container in every state (created, running, exited, unknown).
+  virtual Result<std::vector<gc::Container>> list_containers() = 0;
+  // Pod sandboxes, ready or not (Docker has none: empty).
+  virtual Result<std::vector<gc::Sandbox>> list_sandboxes() = 0;
+  // The runtime's configured sandbox (pause) image references, when it tells.
+  virtual Result<std::vector<std::string>> sandbox_images() = 0;
+  // The host path of the filesystem holding image data, for statvfs.
+  virtual Result<std::string> image_filesystem() = 0;
+
+  virtual Result<Outcome> remove_container(const std::string& id) = 0;
+  // Stops the sandbox (its containers go with it), then removes it.
+  virtual Result<Outcome> remove_sandbox(const std::string& id) = 0;
+  // Removes the image with all its tags and digests.
+  virtual Result<Outcome> remove_image(const gc::Image& image) = 0;
+  // Removes a batch of images: one result per image, in order, each meaning what
+  // remove_image's would. When it returns, what the batch removed is gone from
+  // list_images and its disk space has been reclaimed as far as the runtime reclaims it
+  // synchronously. The default runs remove_image on at most `concurrency` threads; a
+  // runtime with a cheaper bulk path (containerd: one garbage collection per batch instead
+  // of one per image) overrides it.
+  virtual std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) {
+    std::vector<Result<Outcome>> out(images.size(), Outcome::NotFound);
+    const std::size_t threads = std::min<std::size_t>(images.size(), static_cast<std::size_t>(std::max(concurrency, 1)));
+    if (threads <= 1) {
+      for (std::size_t i = 0; i < images.size(); ++i) out[i] = remove_image(images[i]);
+      return out;
+    }
+    std::atomic<std::size_t> next{0};
+    {
+      std::vector<std::jthread> pool;
+      pool.reserve(threads);
+      for (std::size_t t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+          for (std::size_t i = next++; i < images.size(); i = next++) out[i] = remove_image(images[i]);
+        });
+    }
+    return out;
+  }
+  // Pulls `reference`; returns the image id (or the runtime's image reference).
+  virtual Result<std::string> pull_image(const std::string& reference) = 0;
+};
+
+}  // namespace nodeimg

@@ -1,0 +1,420 @@
+#include "core/config/app_config.hpp"
+
+#include <cctype>
+#include <map>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "core/kubelet/settings.hpp"
+
+namespace nodeimg {
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string_view filename) : file_(filename) {}
+
+  std::unexpected<Error> error(const YAML::Node& at, std::string_view key, std::string_view message) const {
+    return fail(fmt::format("{}:{}: {}: {}", file_, at.Mark().line + 1, key, message));
+  }
+
+  Result<std::string> string(const YAML::Node& n, std::string_view key) const {
+    if (!n.IsScalar()) return error(n, key, "must be a string");
+    return n.Scalar();
+  }
+  Result<bool> boolean(const YAML::Node& n, std::string_view key) const {
+    bool v = false;
+    if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<bool>::decode(n, v))
+      return error(n, key, fmt::format("must be true or false, not \"{}\"", n.IsScalar() ? n.Scalar() : "a collection"));
+    return v;
+  }
+  Result<long long> integer(const YAML::Node& n, std::string_view key) const {
+    long long v = 0;
+    if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<long long>::decode(n, v))
+      return error(n, key, fmt::format("must be an integer, not \"{}\"", n.IsScalar() ? n.Scalar() : "a collection"));
+    return v;
+  }
+  Result<Duration> duration(const YAML::Node& n, std::string_view key, bool positive) const {
+    auto s = string(n, key);
+    if (!s) return std::unexpected(s.error());
+    auto d = parse_duration(*s);
+    if (!d) return error(n, key, d.error().message);
+    if (d->count() < 0 || (positive && d->count() == 0))
+      return error(n, key, positive ? "must be greater than 0" : "must not be negative");
+    return *d;
+  }
+  Result<std::string> path_or(const YAML::Node& n, std::string_view key, std::initializer_list<std::string_view> words) const {
+    auto s = string(n, key);
+    if (!s) return s;
+    for (auto w : words)
+      if (*s == w) return s;
+    if (!s->starts_with('/'))
+      return error(n, key, fmt::format("must be {} or an absolute path, not \"{}\"", fmt::join(words, ", "), *s));
+    return s;
+  }
+
+ private:
+  std::string file_;
+};
+
+Result<nlohmann::json> setting_value(const Reader& r, const kubelet::SettingSpec& spec, const YAML::Node& n,
+                                     const std::string& key) {
+  nlohmann::json value;
+  switch (spec.kind) {
+    case kubelet::SettingKind::Integer: {
+      auto v = r.integer(n, key);
+      if (!v) return std::unexpected(v.error());
+      value = *v;
+      break;
+    }
+    case kubelet::SettingKind::Boolean: {
+      auto v = r.boolean(n, key);
+      if (!v) return std::unexpected(v.error());
+      value = *v;
+      break;
+    }
+    case kubelet::SettingKind::Duration: {
+      auto v = r.string(n, key);
+      if (!v) return std::unexpected(v.error());
+      value = *v;
+      break;
+    }
+  }
+  auto normalized = kubelet::normalize_value(spec, value);
+  if (!normalized) return r.error(n, key, normalized.error().message);
+  return *normalized;
+}
+
+Result<void> parse_kubelet(const Reader& r, const YAML::Node& node, KubeletConfig& k) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) return r.error(node, "kubelet", "must be a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.Scalar();
+    const std::string key = "kubelet." + name;
+    const YAML::Node& v = kv.second;
+    Result<void> ok;
+    if (name == "nodeStatusMaxImages") {
+      if (v.IsNull()) {
+        k.max_images_mode = KubeletConfig::MaxImages::Unmanaged;
+      } else if (v.IsScalar() && v.Scalar() == "auto") {
+        k.max_images_mode = KubeletConfig::MaxImages::Auto;
+      } else {
+        auto n = r.integer(v, key);
+        if (!n) return r.error(v, key, "must be an integer >= -1 or \"auto\", not \"" + (v.IsScalar() ? v.Scalar() : "a collection") + "\"");
+        if (*n < -1) return r.error(v, key, fmt::format("must be >= -1 (-1 means no cap), not {}", *n));
+        if (*n > std::numeric_limits<std::int32_t>::max()) return r.error(v, key, "is out of range");
+        k.max_images_mode = KubeletConfig::MaxImages::Value;
+        k.max_images = *n;
+      }
+    } else if (name == "settings") {
+      if (v.IsNull()) continue;
+      if (!v.IsMap()) return r.error(v, key, "must be a mapping of KubeletConfiguration fields");
+      for (const auto& s : v) {
+        const std::string field = s.first.Scalar();
+        const std::string skey = key + "." + field;
+        const auto* spec = kubelet::find_setting(field);
+        if (!spec) {
+          std::vector<std::string> names;
+          for (const auto& m : kubelet::managed_settings())
+            if (m.name != "nodeStatusMaxImages") names.emplace_back(m.name);
+          return r.error(s.first, skey, fmt::format("unknown setting (nodeimg manages {})", fmt::join(names, ", ")));
+        }
+        if (field == "nodeStatusMaxImages") return r.error(s.first, skey, "set kubelet.nodeStatusMaxImages instead");
+        auto value = setting_value(r, *spec, s.second, skey);
+        if (!value) return std::unexpected(value.error());
+        k.settings.emplace_back(field, *value);
+      }
+    } else if (name == "configFile") {
+      auto s = r.path_or(v, key, {"auto"});
+      if (!s) return std::unexpected(s.error());
+      k.config_file = *s;
+    } else if (name == "dropInDir") {
+      auto s = r.path_or(v, key, {"auto", "none"});
+      if (!s) return std::unexpected(s.error());
+      k.dropin_dir = *s;
+    } else if (name == "unit") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      if (*s != "auto" && (s->find('/') != std::string::npos || s->find('.') == std::string::npos))
+        return r.error(v, key, fmt::format("must be \"auto\" or a unit name such as kubelet.service, not \"{}\"", *s));
+      k.unit = *s;
+    } else if (name == "restart") {
+      auto b = r.boolean(v, key);
+      if (!b) return std::unexpected(b.error());
+      k.restart = *b;
+    } else if (name == "healthz") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      if (*s != "auto" && !s->starts_with("http://") && !s->starts_with("https://"))
+        return r.error(v, key, fmt::format("must be \"auto\" or an http(s):// URL, not \"{}\"", *s));
+      k.healthz = *s;
+    } else if (name == "restartTimeout") {
+      auto d = r.duration(v, key, true);
+      if (!d) return std::unexpected(d.error());
+      k.restart_timeout = *d;
+    } else if (name == "settle") {
+      auto d = r.duration(v, key, false);
+      if (!d) return std::unexpected(d.error());
+      k.settle = *d;
+    } else {
+      return r.error(kv.first, key, "unknown key");
+    }
+  }
+  return {};
+}
+
+Result<gc::Seconds> seconds(const Reader& r, const YAML::Node& n, std::string_view key) {
+  auto d = r.duration(n, key, false);
+  if (!d) return std::unexpected(d.error());
+  return std::chrono::duration_cast<std::chrono::seconds>(*d).count();
+}
+
+Result<void> parse_runtime(const Reader& r, const YAML::Node& node, RuntimeConfig& rt) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) return r.error(node, "runtime", "must be a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.Scalar();
+    const std::string key = "runtime." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "kind") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      if (*s == "auto") rt.kind = RuntimeConfig::Kind::Auto;
+      else if (*s == "cri") rt.kind = RuntimeConfig::Kind::Cri;
+      else if (*s == "docker") rt.kind = RuntimeConfig::Kind::Docker;
+      else return r.error(v, key, fmt::format("must be auto, cri or docker, not \"{}\"", *s));
+    } else if (name == "endpoint") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      if (*s != "auto" && !s->starts_with("unix:///"))
+        return r.error(v, key, fmt::format("must be auto or unix:///path, not \"{}\"", *s));
+      rt.endpoint = *s;
+    } else if (name == "timeout") {
+      auto d = r.duration(v, key, true);
+      if (!d) return std::unexpected(d.error());
+      rt.timeout = *d;
+    } else if (name == "sandboxImage") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      rt.sandbox_image = *s;
+    } else {
+      return r.error(kv.first, key, "unknown key");
+    }
+  }
+  return {};
+}
+
+Result<void> parse_metrics(const Reader& r, const YAML::Node& node, MetricsConfig& m) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) return r.error(node, "metrics", "must be a mapping");
+  for (const auto& kv : node) {
+    const std::string name = kv.first.Scalar();
+    const std::string key = "metrics." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "textfile") {
+      if (v.IsNull()) {  // `textfile:` with no value: off, like ""
+        m.textfile.clear();
+        continue;
+      }
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      if (!s->empty() && !s->starts_with('/'))
+        return r.error(v, key, fmt::format("must be an absolute path or \"\" (off), not \"{}\"", *s));
+      if (!s->empty() && !s->ends_with(".prom"))
+        return r.error(v, key, fmt::format("must name a *.prom file (node_exporter reads only those), not \"{}\"", *s));
+      m.textfile = *s;
+    } else {
+      return r.error(kv.first, key, "unknown key");
+    }
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> string_list(const Reader& r, const YAML::Node& v, const std::string& key) {
+  std::vector<std::string> out;
+  if (v.IsNull()) return out;
+  if (!v.IsSequence()) return r.error(v, key, "must be a list of strings");
+  for (const auto& item : v) {
+    auto s = r.string(item, key);
+    if (!s) return std::unexpected(s.error());
+    if (s->empty()) return r.error(item, key, "must not be empty");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
+  if (node.IsNull()) return {};
+  if (!node.IsMap()) return r.error(node, "gc", "must be a mapping");
+  // Copies, not pointers: the loop's key/value pairs do not outlive an iteration.
+  std::optional<YAML::Node> low_node;
+  for (const auto& kv : node) {
+    const std::string name = kv.first.Scalar();
+    const std::string key = "gc." + name;
+    const YAML::Node& v = kv.second;
+    if (name == "high" || name == "low") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      auto t = parse_threshold(*s);
+      if (!t) return r.error(v, key, t.error().message);
+      (name == "high" ? p.high : p.low) = *t;
+      if (name == "low") low_node = kv.second;
+    } else if (name == "inodesHigh") {
+      auto s = r.string(v, key);
+      if (!s) return std::unexpected(s.error());
+      auto t = parse_threshold(*s);
+      if (!t || t->kind != gc::Threshold::Kind::UsedPercent) return r.error(v, key, "must be a percentage such as 90%");
+      p.inodes_high = t->percent;
+    } else if (name == "minAge" || name == "maxUnusedAge") {
+      auto sec = seconds(r, v, key);
+      if (!sec) return std::unexpected(sec.error());
+      (name == "minAge" ? p.min_age : p.max_unused_age) = *sec;
+    } else if (name == "maxImages") {
+      auto n = r.integer(v, key);
+      if (!n) return std::unexpected(n.error());
+      if (*n < 0) return r.error(v, key, "must be >= 0 (0 = off)");
+      p.max_images = static_cast<std::size_t>(*n);
+    } else if (name == "keep") {
+      if (!v.IsNull() && !v.IsSequence()) return r.error(v, key, "must be a list of patterns");
+      for (const auto& item : v) {
+        auto s = r.string(item, key);
+        if (!s) return std::unexpected(s.error());
+        auto pattern = gc::ReferencePattern::parse(*s);
+        if (!pattern) return r.error(item, key, pattern.error().message);
+        p.keep.push_back(std::move(*pattern));
+      }
+    } else if (name == "keepNewest") {
+      if (v.IsNull()) continue;
+      if (!v.IsMap()) return r.error(v, key, "must map repositories to counts");
+      for (const auto& e : v) {
+        auto n = r.integer(e.second, key + "." + e.first.Scalar());
+        if (!n) return std::unexpected(n.error());
+        if (*n < 1) return r.error(e.second, key + "." + e.first.Scalar(), "must be >= 1");
+        p.keep_newest[gc::repository_of(e.first.Scalar())] = static_cast<int>(*n);
+      }
+    } else if (name == "containers" || name == "sandboxes") {
+      if (!v.IsMap()) return r.error(v, key, "must be a mapping");
+      const bool containers = name == "containers";
+      for (const auto& e : v) {
+        const std::string sub = e.first.Scalar();
+        const std::string skey = key + "." + sub;
+        if (sub == (containers ? "removeExited" : "removeNotReady")) {
+          auto b = r.boolean(e.second, skey);
+          if (!b) return std::unexpected(b.error());
+          (containers ? p.remove_exited_containers : p.remove_not_ready_sandboxes) = *b;
+        } else if (sub == "minAge") {
+          auto sec = seconds(r, e.second, skey);
+          if (!sec) return std::unexpected(sec.error());
+          (containers ? p.container_min_age : p.sandbox_min_age) = *sec;
+        } else {
+          return r.error(e.first, skey, "unknown key");
+        }
+      }
+    } else if (name == "concurrency") {
+      auto n = r.integer(v, key);
+      if (!n) return std::unexpected(n.error());
+      if (*n < 1 || *n > 64) return r.error(v, key, "must be between 1 and 64");
+      p.concurrency = static_cast<int>(*n);
+    } else {
+      return r.error(kv.first, key, "unknown key");
+    }
+  }
+  if (auto ordered = check_threshold_order(p); !ordered)
+    return r.error(low_node ? *low_node : node, "gc.low", ordered.error().message);
+  return {};
+}
+
+}  // namespace
+
+Result<void> check_threshold_order(const gc::Policy& p) {
+  using K = gc::Threshold::Kind;
+  // Mixed kinds (a percentage and a free size) cannot be compared without the filesystem.
+  if (p.high.kind != p.low.kind) return {};
+  const bool ordered = p.high.kind == K::UsedPercent ? p.low.percent < p.high.percent : p.low.bytes > p.high.bytes;
+  if (!ordered) return fail(fmt::format("low ({}) must free more than high ({}) starts at", p.low.text, p.high.text));
+  return {};
+}
+
+Result<gc::Threshold> parse_threshold(std::string_view text) {
+  std::string s(text);
+  gc::Threshold t;
+  t.text = s;
+  if (s.ends_with('%')) {
+    try {
+      std::size_t used = 0;
+      t.percent = std::stod(s.substr(0, s.size() - 1), &used);
+      if (used != s.size() - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      return fail(fmt::format("\"{}\" is not a percentage", s));
+    }
+    if (t.percent <= 0 || t.percent > 100) return fail(fmt::format("{} is not between 0% and 100%", s));
+    t.kind = gc::Threshold::Kind::UsedPercent;
+    return t;
+  }
+  const std::string suffix = " free";
+  if (!s.ends_with(suffix)) return fail(fmt::format("\"{}\" is neither a percentage (75%) nor a free size (20GiB free)", s));
+  std::string size = s.substr(0, s.size() - suffix.size());
+  std::size_t i = 0;
+  while (i < size.size() && (std::isdigit(static_cast<unsigned char>(size[i])) || size[i] == '.')) ++i;
+  if (i == 0) return fail(fmt::format("\"{}\": expected a size such as 20GiB", s));
+  double number = 0;
+  try {
+    std::size_t used = 0;
+    number = std::stod(size.substr(0, i), &used);
+    if (used != i) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    return fail(fmt::format("\"{}\": \"{}\" is not a number", s, size.substr(0, i)));
+  }
+  const std::string unit = size.substr(i);
+  static const std::map<std::string, double> units = {
+      {"", 1}, {"B", 1}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+      {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+  auto it = units.find(unit);
+  if (it == units.end()) return fail(fmt::format("\"{}\": unknown size unit \"{}\"", s, unit));
+  t.kind = gc::Threshold::Kind::FreeBytes;
+  t.bytes = static_cast<std::uint64_t>(number * it->second);
+  return t;
+}
+
+Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename) {
+  AppConfig config;
+  Reader r(filename);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return fail(fmt::format("{}:{}: not valid YAML: {}", filename, e.mark.line + 1, e.msg));
+  }
+  if (root.IsNull()) return config;
+  if (!root.IsMap()) return fail(fmt::format("{}: the top level must be a mapping", filename));
+  for (const auto& kv : root) {
+    const std::string name = kv.first.Scalar();
+    if (name == "kubelet") {
+      if (auto ok = parse_kubelet(r, kv.second, config.kubelet); !ok) return std::unexpected(ok.error());
+    } else if (name == "runtime") {
+      if (auto ok = parse_runtime(r, kv.second, config.runtime); !ok) return std::unexpected(ok.error());
+    } else if (name == "gc") {
+      if (auto ok = parse_gc(r, kv.second, config.gc); !ok) return std::unexpected(ok.error());
+    } else if (name == "metrics") {
+      if (auto ok = parse_metrics(r, kv.second, config.metrics); !ok) return std::unexpected(ok.error());
+    } else if (name == "prepull") {
+      auto list = string_list(r, kv.second, "prepull");
+      if (!list) return std::unexpected(list.error());
+      config.gc.prepull = std::move(*list);
+    } else {
+      return r.error(kv.first, name, "unknown key");
+    }
+  }
+  return config;
+}
+
+long long auto_max_images(std::uint64_t filesystem_bytes) {
+  constexpr std::uint64_t kGB = 1'000'000'000ULL;
+  const std::uint64_t gb_times_one = filesystem_bytes;
+  // ceil(bytes / (3 GB)) without floating point.
+  return static_cast<long long>((gb_times_one + 3 * kGB - 1) / (3 * kGB));
+}
+
+}  // namespace nodeimg

@@ -1,0 +1,67 @@
+#pragma once
+// nodeimg's own configuration (/etc/nodeimg/config.yaml). Parsing is strict: unknown
+// keys, wrong types and out-of-range values are errors naming the file, line and key.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/common/duration.hpp"
+#include "core/common/error.hpp"
+#include "core/gc/model.hpp"
+
+namespace nodeimg {
+
+struct KubeletConfig {
+  // nodeStatusMaxImages: a number >= -1, "auto", or null to leave it alone.
+  enum class MaxImages { Unmanaged, Value, Auto };
+  MaxImages max_images_mode = MaxImages::Value;
+  long long max_images = -1;
+  // Further managed KubeletConfiguration fields, validated, in the order given.
+  std::vector<std::pair<std::string, nlohmann::json>> settings;
+  std::string config_file = "auto";
+  std::string dropin_dir = "auto";
+  std::string unit = "auto";
+  bool restart = true;
+  std::string healthz = "auto";
+  Duration restart_timeout = std::chrono::minutes(2);
+  Duration settle = std::chrono::seconds(10);
+};
+
+struct RuntimeConfig {
+  enum class Kind { Auto, Cri, Docker };
+  Kind kind = Kind::Auto;
+  std::string endpoint = "auto";  // or unix:///path
+  Duration timeout = std::chrono::minutes(2);
+  std::string sandbox_image;      // overrides what the runtime reports
+};
+
+struct MetricsConfig {
+  // node_exporter textfile collector file, rewritten after every run; "" = off.
+  std::string textfile = "/var/lib/prometheus/node-exporter/nodeimg.prom";
+};
+
+struct AppConfig {
+  KubeletConfig kubelet;
+  RuntimeConfig runtime;
+  MetricsConfig metrics;
+  gc::Policy gc;  // prepull: lives in gc.prepull
+};
+
+// Whether `low` frees more than `high` starts at (checked for the file and for --high/--low).
+Result<void> check_threshold_order(const gc::Policy& policy);
+
+// "75%" (used) or "20GiB free"; sizes in B, kB/MB/GB/TB or KiB/MiB/GiB/TiB.
+Result<gc::Threshold> parse_threshold(std::string_view text);
+
+// `filename` is used in error messages only. Empty text gives the defaults.
+Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename);
+
+// ceil(filesystem size in GB / 3): the Phalanx guidance for a positive image cap.
+long long auto_max_images(std::uint64_t filesystem_bytes);
+
+}  // namespace nodeimg

@@ -1,0 +1,117 @@
+#include "core/gc/image_ref.hpp"
+
+#include <fmt/format.h>
+
+namespace nodeimg::gc {
+
+namespace {
+
+// Splits a normalized "registry/repo[:tag][@digest]" into its repository, tag and digest.
+struct Parts {
+  std::string repository;
+  std::string tag;     // without ':'
+  std::string digest;  // "sha256:…", without '@'
+};
+
+Parts split(const std::string& r) {
+  Parts p;
+  std::string rest = r;
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    p.digest = rest.substr(at + 1);
+    rest.resize(at);
+  }
+  const auto last_slash = rest.rfind('/');
+  if (auto colon = rest.find(':', last_slash == std::string::npos ? 0 : last_slash + 1); colon != std::string::npos) {
+    p.tag = rest.substr(colon + 1);
+    rest.resize(colon);
+  }
+  p.repository = std::move(rest);
+  return p;
+}
+
+}  // namespace
+
+std::string normalize_reference(std::string_view ref) {
+  if (ref.starts_with("sha256:")) return std::string(ref);
+  std::string r(ref);
+  const auto slash = r.find('/');
+  const std::string first = slash == std::string::npos ? "" : r.substr(0, slash);
+  const bool has_registry =
+      slash != std::string::npos && (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost");
+  if (!has_registry) {
+    r = (slash == std::string::npos ? "docker.io/library/" : "docker.io/") + r;
+  } else if (first == "docker.io" || first == "index.docker.io" || first == "registry-1.docker.io") {
+    // Docker Hub's aliases, and its official images ("docker.io/busybox") live in library/.
+    std::string path = r.substr(slash + 1);
+    const auto name_end = path.find_first_of("@");
+    const std::string name_part = path.substr(0, name_end);
+    if (name_part.find('/') == std::string::npos) path = "library/" + path;
+    r = "docker.io/" + path;
+  }
+  const auto last_slash = r.rfind('/');
+  const bool has_digest = r.find('@') != std::string::npos;
+  const auto at = r.find('@');
+  const std::string before_digest = has_digest ? r.substr(0, at) : r;
+  const bool has_tag = before_digest.find(':', last_slash == std::string::npos ? 0 : last_slash + 1) != std::string::npos;
+  if (!has_digest && !has_tag) r += ":latest";
+  return r;
+}
+
+std::string repository_of(std::string_view ref) {
+  if (ref.starts_with("sha256:")) return std::string(ref);
+  return split(normalize_reference(ref)).repository;
+}
+
+std::string digest_of(std::string_view ref) {
+  if (ref.starts_with("sha256:")) return std::string(ref);
+  const auto at = ref.find('@');
+  return at == std::string_view::npos ? std::string() : std::string(ref.substr(at + 1));
+}
+
+bool glob_match(std::string_view p, std::string_view t) {
+  // Iterative matcher with backtracking to the last '*'.
+  std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
+  while (ti < t.size()) {
+    if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = ti;
+    } else if (pi < p.size() && (p[pi] == '?' || p[pi] == t[ti])) {
+      ++pi, ++ti;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      ti = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+Result<ReferencePattern> ReferencePattern::parse(const std::string& text) {
+  ReferencePattern p;
+  p.text_ = text;
+  if (text.starts_with("regex:")) {
+    if (text.size() == 6) return fail("empty regular expression");
+    try {
+      p.matcher_ = std::regex(text.substr(6), std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return fail(fmt::format("invalid regular expression \"{}\": {}", text.substr(6), e.what()));
+    }
+  } else {
+    if (text.empty()) return fail("empty pattern");
+    p.matcher_ = text;
+  }
+  return p;
+}
+
+bool ReferencePattern::matches(std::string_view reference) const {
+  const std::string normalized = normalize_reference(reference);
+  if (const auto* re = std::get_if<std::regex>(&matcher_))
+    return std::regex_match(reference.begin(), reference.end(), *re) || std::regex_match(normalized, *re);
+  const auto& glob = std::get<std::string>(matcher_);
+  // A short pattern ("busybox:*") matches the normalized reference too.
+  return glob_match(glob, reference) || glob_match(glob, normalized) || glob_match(normalize_reference(glob), normalized);
+}
+
+}  // namespace nodeimg::gc

@@ -1,0 +1,39 @@
+#pragma once
+// Image references as runtimes report them ("busybox", "docker.io/library/busybox:1.36",
+// "ghcr.io/org/app@sha256:…", "sha256:…") and the patterns of keep rules.
+#include <regex>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/common/error.hpp"
+
+namespace nodeimg::gc {
+
+// The fully qualified form: docker.io/library/ for bare names, ":latest" when neither
+// tag nor digest is given. Image ids ("sha256:…") are returned unchanged.
+std::string normalize_reference(std::string_view ref);
+
+// "registry/repo" of a tag or digest reference (normalized), without tag or digest.
+std::string repository_of(std::string_view ref);
+
+// The digest ("sha256:…") of a digest reference ("repo@sha256:…", "repo:tag@sha256:…"), the
+// id itself for "sha256:…", or "" when the reference names no digest.
+std::string digest_of(std::string_view ref);
+
+// A keep rule: a glob ("ghcr.io/org/app:*", '*' and '?' match any characters) or
+// "regex:…" (matched against the whole reference). Compiled once, when the policy is read.
+class ReferencePattern {
+ public:
+  static Result<ReferencePattern> parse(const std::string& text);
+  bool matches(std::string_view reference) const;
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  std::variant<std::string, std::regex> matcher_;
+};
+
+bool glob_match(std::string_view pattern, std::string_view text);
+
+}  // namespace nodeimg::gc

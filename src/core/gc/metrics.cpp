@@ -1,0 +1,149 @@
+#include "core/gc/metrics.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace nodeimg::gc {
+
+namespace {
+
+// Go's ParseFloat syntax, which Prometheus reads: shortest round-trip decimal, or one of
+// +Inf, -Inf, NaN.
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+std::string number(std::uint64_t v) { return fmt::format("{}", v); }
+std::string number(std::int64_t v) { return fmt::format("{}", v); }
+std::string number(bool v) { return v ? "1" : "0"; }
+
+// HELP text escapes only backslash and newline.
+std::string escape_help(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+class Writer {
+ public:
+  void family(std::string_view name, std::string_view help) {
+    name_ = name;
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, escape_help(help), name);
+  }
+  void sample(const std::string& value, Labels labels = {}) {
+    out_ += name_;
+    if (labels.size() > 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += fmt::format("{}=\"{}\"", k, escape_label_value(v));
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  std::string name_;
+};
+
+constexpr ObjectKind kKinds[] = {ObjectKind::Container, ObjectKind::Sandbox, ObjectKind::Image};
+
+template <class List>
+std::uint64_t count_kind(const List& list, ObjectKind kind) {
+  std::uint64_t n = 0;
+  for (const auto& item : list) n += item.kind == kind ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string render_metrics(const RunReport& report, Seconds finished_at) {
+  Writer w;
+  w.family("nodeimg_gc_last_run_timestamp_seconds", "When the last garbage collection run finished, in unix time.");
+  w.sample(number(std::int64_t{finished_at}));
+
+  w.family("nodeimg_gc_last_run_duration_seconds", "How long the last garbage collection run took.");
+  w.sample(number(report.duration_seconds));
+
+  w.family("nodeimg_gc_last_run_success",
+           "1 when the last run had no failure (a shortfall is not a failure), 0 otherwise.");
+  w.sample(number(report.failures.empty()));
+
+  w.family("nodeimg_gc_runtime_reachable", "1 when the last run reached the container runtime, 0 otherwise.");
+  w.sample(number(report.runtime_reached));
+
+  w.family("nodeimg_gc_runtime_info", "The container runtime the last run talked to.");
+  w.sample("1", {{"runtime", report.runtime}});
+
+  w.family("nodeimg_gc_removed", "Objects the last run removed, by kind.");
+  for (auto kind : kKinds) w.sample(number(std::uint64_t{report.count(kind)}), {{"kind", to_string(kind)}});
+
+  w.family("nodeimg_gc_skipped", "Objects the last run planned to remove and then left (in use, low reached), by kind.");
+  for (auto kind : kKinds) w.sample(number(count_kind(report.skipped, kind)), {{"kind", to_string(kind)}});
+
+  w.family("nodeimg_gc_failures", "Removals the runtime refused with an error in the last run, by kind.");
+  for (auto kind : kKinds) w.sample(number(count_kind(report.failures, kind)), {{"kind", to_string(kind)}});
+
+  w.family("nodeimg_gc_freed_bytes",
+           "Bytes the last run freed on the image filesystem, measured with statvfs (available after - before).");
+  w.sample(number(report.bytes_freed()));
+
+  w.family("nodeimg_gc_shortfall",
+           "1 when the last run could not reach gc.low or gc.maxImages because the rest is protected or in use.");
+  w.sample(number(!report.shortfalls.empty()));
+
+  w.family("nodeimg_gc_stopped_at_low", "1 when the last run stopped early because usage fell below gc.low.");
+  w.sample(number(report.stopped_at_low));
+
+  // Unknown figures (a filesystem that reports no capacity or no inodes, as btrfs does for
+  // inodes) are left out rather than reported as 0.
+  const auto& fs = report.after;
+  if (fs.capacity_bytes > 0) {
+    w.family("nodeimg_image_filesystem_used_ratio", "Used fraction of the image filesystem's blocks after the last run.");
+    w.sample(number(fs.used_percent() / 100.0), {{"mountpoint", fs.mountpoint}});
+  }
+  if (fs.inodes > 0) {
+    w.family("nodeimg_image_filesystem_inodes_used_ratio",
+             "Used fraction of the image filesystem's inodes after the last run.");
+    w.sample(number(fs.inodes_used_percent() / 100.0), {{"mountpoint", fs.mountpoint}});
+  }
+
+  // A run that never reached the runtime knows nothing of its images: no figure, not 0.
+  if (report.runtime_reached) {
+    w.family("nodeimg_images", "Images in the runtime after the last run (by image id, all tags together).");
+    w.sample(number(std::uint64_t{report.images_after}));
+  }
+  return w.take();
+}
+
+}  // namespace nodeimg::gc

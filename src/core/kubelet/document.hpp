@@ -1,0 +1,64 @@
+#pragma once
+// A KubeletConfiguration file (YAML or JSON) read as data *and* as text, so that one
+// top-level value can be changed or one key added while every other byte stays as it
+// was: comments, order, indentation, quoting, CRLF line endings, a missing final newline.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/common/error.hpp"
+
+namespace nodeimg::kubelet {
+
+using Json = nlohmann::json;
+
+enum class DocumentFormat { kYaml, kJson };
+std::string_view to_string(DocumentFormat f);
+
+// One top-level `key: value` pair as it appears in the text. Duplicate keys give several
+// entries; kubelet's decoder keeps the last one.
+struct Entry {
+  std::string key;
+  std::size_t key_begin = 0, key_end = 0;      // the key's bytes, quotes included
+  std::size_t value_begin = 0, value_end = 0;  // the scalar's bytes, quotes included
+  std::size_t line = 0;                        // 1-based, for messages
+  char quote = 0;                              // '"', '\'' or 0 for a plain scalar
+  bool editable = false;  // a single-line scalar whose bytes are exactly its value
+  Json value;
+};
+
+struct Document {
+  std::string path;  // for messages only
+  std::string text;
+  DocumentFormat format = DocumentFormat::kYaml;
+  bool flow = false;  // `{...}` mapping: JSON, or YAML flow style
+  std::vector<Entry> entries;
+  Json data = Json::object();  // the mapping as kubelet decodes it (last duplicate wins)
+
+  const Entry* last(std::string_view key) const;
+};
+
+// Parses a single-document mapping. Errors name the path, line and cause.
+Result<Document> parse_document(std::string path, std::string text);
+
+// Requires `kind: KubeletConfiguration` and a kubelet.config.k8s.io apiVersion.
+Result<void> require_kubelet_configuration(const Document& doc);
+
+// Sets top-level `values` (field -> value): every existing occurrence of a key is changed
+// in place; a key that is absent is added once, right after `kind`. Returns the new text.
+Result<std::string> set_values(const Document& doc, const std::vector<std::pair<std::string, Json>>& values);
+
+// The safety net run on every edit before anything is written: re-parses `new_text` and
+// requires that, as data, only the keys in `values` differ from `before` and that they
+// now hold exactly those values. Anything else is an internal error and nothing is written.
+Result<Document> verify_edit(const Document& before, const std::string& new_text,
+                             const std::vector<std::pair<std::string, Json>>& values);
+
+// A drop-in file owned by nodeimg, holding `values`.
+std::string render_dropin(std::string_view api_version, const std::vector<std::pair<std::string, Json>>& values);
+
+}  // namespace nodeimg::kubelet
