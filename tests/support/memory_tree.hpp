@@ -14,6 +14,7 @@ namespace nodeimg::testing {
 class MemoryTree final : public FileTree {
  public:
   std::map<std::string, std::string> files;  // absolute node path -> bytes
+  std::map<std::string, std::string> links;  // absolute node path -> symlink target
 
   static MemoryTree from_directory(const std::filesystem::path& root) {
     MemoryTree t;
@@ -32,10 +33,18 @@ class MemoryTree final : public FileTree {
     return std::optional<std::string>{};
   }
 
+  Result<std::optional<std::string>> read_link(const std::string& path) const override {
+    if (auto it = links.find(path); it != links.end()) return it->second;
+    return std::optional<std::string>{};
+  }
+
   Result<std::optional<std::vector<DirEntry>>> list(const std::string& path) const override {
     const std::string prefix = path.ends_with('/') ? path : path + "/";
     std::map<std::string, bool> names;  // name -> is directory
-    for (const auto& [p, _] : files) {
+    std::set<std::string> paths;
+    for (const auto& [p, _] : files) paths.insert(p);
+    for (const auto& [p, _] : links) paths.insert(p);
+    for (const auto& p : paths) {
       if (!p.starts_with(prefix)) continue;
       auto rest = p.substr(prefix.size());
       auto slash = rest.find('/');

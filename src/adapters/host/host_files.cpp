@@ -22,10 +22,10 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-bool trusted(const struct stat& st) {
+bool trusted(const struct stat& st, StickyDirs sticky_dirs) {
   const bool owner_ok = st.st_uid == 0 || st.st_uid == ::geteuid();
   const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-  const bool sticky = (st.st_mode & S_ISVTX) != 0;
+  const bool sticky = (st.st_mode & S_ISVTX) != 0 && sticky_dirs == StickyDirs::Trusted;
   return owner_ok && (!others_write || sticky);
 }
 
@@ -54,7 +54,7 @@ struct Resolved {
 // symlinks by hand so they stay inside root. In Write mode, untrusted directories and
 // symlinks are refused and the last component is never followed.
 Result<std::optional<Resolved>> resolve(const std::string& root, const std::string& path, Mode mode,
-                                        bool create_dirs = false, mode_t dir_mode = 0755) {
+                                        StickyDirs sticky_dirs, bool create_dirs = false, mode_t dir_mode = 0755) {
   if (path.empty() || path[0] != '/') return fail(fmt::format("{}: not an absolute path", path));
   UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) return fail(fmt::format("open root {}: {}", root, errno_text(errno)));
@@ -69,9 +69,9 @@ Result<std::optional<Resolved>> resolve(const std::string& root, const std::stri
     if (mode != Mode::Write) return {};
     struct stat st {};
     if (::fstat(fd, &st) != 0) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
-    if (!trusted(st))
+    if (!trusted(st, sticky_dirs))
       return fail(fmt::format("directory {} is owned by uid {} or writable by others (mode {:o}): a non-root user "
-                              "could redirect the path; refusing to write under it",
+                              "could redirect the path or replace the file; refusing to write under it",
                               shown.empty() ? "/" : shown, st.st_uid, st.st_mode & 07777));
     return {};
   };
@@ -170,7 +170,8 @@ Result<void> write_all(int fd, std::string_view data, const std::string& shown) 
 
 }  // namespace
 
-HostFiles::HostFiles(std::string root) : root_(root.empty() ? "/" : std::move(root)) {}
+HostFiles::HostFiles(std::string root, StickyDirs sticky)
+    : root_(root.empty() ? "/" : std::move(root)), sticky_(sticky) {}
 
 std::string HostFiles::host_path(const std::string& path) const {
   if (root_ == "/") return path;
@@ -178,7 +179,7 @@ std::string HostFiles::host_path(const std::string& path) const {
 }
 
 Result<std::optional<std::string>> HostFiles::read(const std::string& path) const {
-  auto r = resolve(root_, path, Mode::Read);
+  auto r = resolve(root_, path, Mode::Read, sticky_);
   if (!r) return std::unexpected(context("read " + path, r.error()));
   if (!*r || !(*r)->exists) return std::optional<std::string>{};
   // O_NONBLOCK: opening a FIFO must not hang; non-regular files are refused below.
@@ -197,30 +198,63 @@ Result<std::optional<std::vector<DirEntry>>> HostFiles::list(const std::string& 
   if (path == "/") {
     fd.reset(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   } else {
-    auto r = resolve(root_, path, Mode::Read);
+    auto r = resolve(root_, path, Mode::Read, sticky_);
     if (!r) return std::unexpected(context("list " + path, r.error()));
     if (!*r || !(*r)->exists) return std::optional<std::vector<DirEntry>>{};
     if (!S_ISDIR((*r)->st.st_mode)) return fail(fmt::format("list {}: not a directory", path));
     fd.reset(::openat((*r)->dir.get(), (*r)->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
   if (!fd) return fail(fmt::format("list {}: {}", path, errno_text(errno)));
-  DIR* d = ::fdopendir(::dup(fd.get()));
-  if (!d) return fail(fmt::format("list {}: {}", path, errno_text(errno)));
+  UniqueFd for_dir(::dup(fd.get()));
+  DIR* d = for_dir ? ::fdopendir(for_dir.get()) : nullptr;
+  if (!d) return fail(fmt::format("list {}: {}", path, errno_text(errno)));  // for_dir closes the copy
+  for_dir.release();  // closedir closes it now
   std::vector<DirEntry> entries;
+  std::optional<Error> failure;
   while (auto* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
     struct stat st {};
-    if (::fstatat(fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (::fstatat(fd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed since readdir: it is no longer there
+      failure = Error{fmt::format("list {}: stat {}: {}", path, name, errno_text(errno))};
+      break;
+    }
     entries.push_back({name, S_ISDIR(st.st_mode), S_ISREG(st.st_mode)});
   }
   ::closedir(d);
+  if (failure) return std::unexpected(*failure);
   std::sort(entries.begin(), entries.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
   return std::optional<std::vector<DirEntry>>{std::move(entries)};
 }
 
+Result<std::optional<std::string>> HostFiles::read_link(const std::string& path) const {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash + 1 == path.size()) return std::optional<std::string>{};
+  const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  UniqueFd dir;
+  if (parent == "/") {
+    dir.reset(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  } else {
+    auto r = resolve(root_, parent, Mode::Read, sticky_);
+    if (!r) return std::unexpected(context("readlink " + path, r.error()));
+    if (!*r || !(*r)->exists || !S_ISDIR((*r)->st.st_mode)) return std::optional<std::string>{};
+    dir.reset(::openat((*r)->dir.get(), (*r)->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!dir) return fail(fmt::format("readlink {}: {}", path, errno_text(errno)));
+  const std::string name = path.substr(slash + 1);
+  struct stat st {};
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode))
+    return std::optional<std::string>{};
+  std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+  ssize_t n = ::readlinkat(dir.get(), name.c_str(), target.data(), target.size());
+  if (n < 0) return fail(fmt::format("readlink {}: {}", path, errno_text(errno)));
+  target.resize(static_cast<std::size_t>(n));
+  return std::optional<std::string>{std::move(target)};
+}
+
 Result<std::optional<FileOwnership>> HostFiles::inspect_for_write(const std::string& path) const {
-  auto r = resolve(root_, path, Mode::Write);
+  auto r = resolve(root_, path, Mode::Write, sticky_);
   if (!r) return std::unexpected(context("write " + path, r.error()));
   if (!*r) return fail(fmt::format("write {}: its directory does not exist", path));
   if (!(*r)->exists) return std::optional<FileOwnership>{};
@@ -230,6 +264,10 @@ Result<std::optional<FileOwnership>> HostFiles::inspect_for_write(const std::str
                             "real file, or set kubelet.configFile)",
                             path));
   if (!S_ISREG(st.st_mode)) return fail(fmt::format("write {}: not a regular file", path));
+  if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    return fail(fmt::format("write {}: the file is owned by uid {} or writable by others (mode {:o}): a non-root user "
+                            "could change it; refusing to edit it (make it root-owned and not group/world-writable)",
+                            path, st.st_uid, st.st_mode & 07777));
   return std::optional<FileOwnership>{FileOwnership{st.st_mode & 07777, st.st_uid, st.st_gid}};
 }
 
@@ -238,7 +276,7 @@ Result<void> HostFiles::write_atomic(const std::string& path, std::string_view c
   auto owner = inspect_for_write(path);
   if (!owner) return std::unexpected(owner.error());
   const FileOwnership want = owner->value_or(new_file.value_or(FileOwnership{}));
-  auto r = resolve(root_, path, Mode::Write);
+  auto r = resolve(root_, path, Mode::Write, sticky_);
   if (!r || !*r) return fail(fmt::format("write {}: cannot resolve", path));
   const int dir = (*r)->dir.get();
   // A hidden name that is not *.conf: kubelet's drop-in walk ignores it.
@@ -266,16 +304,18 @@ Result<void> HostFiles::remove(const std::string& path) const {
   auto owner = inspect_for_write(path);
   if (!owner) return std::unexpected(owner.error());
   if (!*owner) return {};
-  auto r = resolve(root_, path, Mode::Write);
+  auto r = resolve(root_, path, Mode::Write, sticky_);
   if (!r || !*r) return fail(fmt::format("remove {}: cannot resolve", path));
   if (::unlinkat((*r)->dir.get(), (*r)->name.c_str(), 0) != 0)
     return fail(fmt::format("remove {}: {}", path, errno_text(errno)));
-  ::fsync((*r)->dir.get());
+  if (::fsync((*r)->dir.get()) != 0)
+    return fail(fmt::format("remove {}: fsync directory (the removal may not survive a crash): {}", path,
+                            errno_text(errno)));
   return {};
 }
 
 Result<void> HostFiles::make_directories(const std::string& path, mode_t mode) const {
-  auto r = resolve(root_, path + "/.nodeimg-probe", Mode::Write, true, mode);
+  auto r = resolve(root_, path + "/.nodeimg-probe", Mode::Write, sticky_, true, mode);
   if (!r) return std::unexpected(context("create directory " + path, r.error()));
   return {};
 }

@@ -2,11 +2,15 @@
 // The node's files, seen from `root` ("/" on a node, or --root DIR for images, chroots and
 // tests). Paths are always the node's absolute paths; symlinks resolve inside root.
 //
-// Reading follows symlinks. Writing is strict: every directory on the way and every
-// symlink followed must be owned by root (or by the user running nodeimg) and not
-// writable by group or others (sticky directories such as /tmp excepted), the target must
-// be a regular file and not a symlink, and the write is atomic (temporary file in the same
-// directory, fsync, rename, fsync of the directory), keeping the file's mode and owner.
+// Reading follows symlinks. Writing is strict: every directory on the way (from root
+// down) and every symlink followed must be owned by root (or by the user running nodeimg)
+// and not writable by group or others; the target must be a regular file, not a symlink,
+// owned by root (or that user) and not writable by group or others; and the write is
+// atomic (temporary file in the same directory, fsync, rename, fsync of the directory),
+// keeping the file's mode and owner. Sticky world-writable directories (/tmp) are
+// accepted for nodeimg's own state and metrics but refused for kubelet's files
+// (StickyDirs::Refused): anyone may create names there. Directories above `root` are the
+// caller's (under --root, a test's /tmp) and are not checked.
 #include <sys/types.h>
 
 #include <optional>
@@ -23,12 +27,15 @@ struct FileOwnership {
   gid_t gid = 0;
 };
 
+enum class StickyDirs { Trusted, Refused };
+
 class HostFiles final : public FileTree {
  public:
-  explicit HostFiles(std::string root = "/");
+  explicit HostFiles(std::string root = "/", StickyDirs sticky = StickyDirs::Trusted);
 
   Result<std::optional<std::string>> read(const std::string& path) const override;
   Result<std::optional<std::vector<DirEntry>>> list(const std::string& path) const override;
+  Result<std::optional<std::string>> read_link(const std::string& path) const override;
 
   // The ownership of an existing regular file (nullopt when absent), with the strict
   // checks of a write, so a plan can be refused before anything is written.
@@ -48,6 +55,7 @@ class HostFiles final : public FileTree {
 
  private:
   std::string root_;
+  StickyDirs sticky_;
 };
 
 }  // namespace nodeimg

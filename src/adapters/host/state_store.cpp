@@ -1,87 +1,76 @@
 #include "adapters/host/state_store.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace nodeimg {
 
 namespace {
-constexpr int kVersion = 1;
+const FileOwnership kPrivateFile{.mode = 0600, .uid = 0, .gid = 0};
 }
 
 std::string StateStore::record_path() const { return dir_ + "/kubelet/last-apply.json"; }
 
-// Backups are stored as separate files (their bytes may be anything); the record, written
-// last and atomically, refers to them. A crash before the record is written leaves the
-// previous record intact.
+Result<void> StateStore::check_writable() const {
+  if (auto ok = files_.make_directories(dir_ + "/kubelet/files", 0700); !ok) return ok;
+  auto probe = files_.inspect_for_write(record_path());
+  if (!probe) return std::unexpected(probe.error());
+  return {};
+}
+
 Result<void> StateStore::save(const ApplyRecord& record) const {
-  const std::string base = dir_ + "/kubelet";
-  if (auto ok = files_.make_directories(base + "/files", 0700); !ok) return ok;
-  nlohmann::json j = {{"version", kVersion},
-                      {"appliedAt", record.applied_at},
-                      {"unit", record.unit},
-                      {"unitFilesChanged", record.unit_files_changed},
-                      {"files", nlohmann::json::array()}};
-  const FileOwnership private_file{0600, 0, 0};
+  const std::string base = dir_ + "/kubelet/";
+  if (auto ok = files_.make_directories(base + "files", 0700); !ok) return ok;
+  const kubelet::RecordIndex index = kubelet::index_of(record);
   for (std::size_t i = 0; i < record.files.size(); ++i) {
     const auto& f = record.files[i];
-    nlohmann::json e = {{"path", f.path},
-                        {"mode", f.ownership.mode},
-                        {"uid", f.ownership.uid},
-                        {"gid", f.ownership.gid},
-                        {"before", nullptr},
-                        {"after", nullptr}};
-    if (f.before) {
-      const std::string name = fmt::format("files/{}.before", i);
-      if (auto ok = files_.write_atomic(base + "/" + name, *f.before, private_file); !ok) return ok;
-      e["before"] = name;
-    }
-    if (f.after) {
-      const std::string name = fmt::format("files/{}.after", i);
-      if (auto ok = files_.write_atomic(base + "/" + name, *f.after, private_file); !ok) return ok;
-      e["after"] = name;
-    }
-    j["files"].push_back(std::move(e));
+    const auto& names = index.files[i];
+    if (f.before)
+      if (auto ok = files_.write_atomic(base + *names.before_name, *f.before, kPrivateFile); !ok) return ok;
+    if (f.after)
+      if (auto ok = files_.write_atomic(base + *names.after_name, *f.after, kPrivateFile); !ok) return ok;
   }
-  return files_.write_atomic(record_path(), j.dump(2) + "\n", private_file);
+  return files_.write_atomic(record_path(), kubelet::render_record_index(index), kPrivateFile);
 }
 
 Result<std::optional<ApplyRecord>> StateStore::load() const {
   auto text = files_.read(record_path());
   if (!text) return std::unexpected(text.error());
   if (!*text) return std::optional<ApplyRecord>{};
+  auto index = kubelet::parse_record_index(**text, record_path());
+  if (!index) return std::unexpected(index.error());
+  ApplyRecord r{.applied_at = index->applied_at, .unit = index->unit,
+                .unit_files_changed = index->unit_files_changed, .healthz_url = index->healthz_url};
   const std::string base = dir_ + "/kubelet/";
-  try {
-    auto j = nlohmann::json::parse(**text);
-    if (j.at("version").get<int>() != kVersion)
-      return fail(fmt::format("{}: unsupported record version {}", record_path(), j.at("version").dump()));
-    ApplyRecord r;
-    r.applied_at = j.at("appliedAt").get<std::string>();
-    r.unit = j.at("unit").get<std::string>();
-    r.unit_files_changed = j.value("unitFilesChanged", false);
-    for (const auto& e : j.at("files")) {
-      BackedUpFile f;
-      f.path = e.at("path").get<std::string>();
-      f.ownership = {e.at("mode").get<mode_t>(), e.at("uid").get<uid_t>(), e.at("gid").get<gid_t>()};
-      for (auto [key, slot] : {std::pair{"before", &f.before}, std::pair{"after", &f.after}}) {
-        if (e.at(key).is_null()) continue;
-        auto content = files_.read(base + e.at(key).get<std::string>());
-        if (!content) return std::unexpected(content.error());
-        if (!*content) return fail(fmt::format("{}: backup {} is missing", record_path(), e.at(key).get<std::string>()));
-        *slot = std::move(**content);
-      }
-      r.files.push_back(std::move(f));
+  for (const auto& e : index->files) {
+    kubelet::RecordedFile f{.path = e.path, .ownership = e.ownership, .own = e.own};
+    for (auto [name, slot] : {std::pair{&e.before_name, &f.before}, std::pair{&e.after_name, &f.after}}) {
+      if (!*name) continue;
+      auto content = files_.read(base + **name);
+      if (!content) return std::unexpected(content.error());
+      if (!*content) return fail(fmt::format("{}: backup {} is missing", record_path(), **name));
+      *slot = std::move(**content);
     }
-    return std::optional<ApplyRecord>{std::move(r)};
-  } catch (const nlohmann::json::exception& e) {
-    return fail(fmt::format("{}: unreadable record: {}", record_path(), e.what()));
+    r.files.push_back(std::move(f));
   }
+  return std::optional<ApplyRecord>{std::move(r)};
 }
 
 Result<void> StateStore::clear() const {
-  if (auto ok = files_.remove(record_path()); !ok) return ok;
   // The backup files are small; stale ones are overwritten by the next apply.
-  return {};
+  return files_.remove(record_path());
+}
+
+Result<kubelet::OwnedFiles> StateStore::load_owned() const {
+  const std::string path = dir_ + "/kubelet/owned.json";
+  auto text = files_.read(path);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return kubelet::OwnedFiles{};
+  return kubelet::parse_owned(**text, path);
+}
+
+Result<void> StateStore::save_owned(const kubelet::OwnedFiles& owned) const {
+  if (auto ok = files_.make_directories(dir_ + "/kubelet", 0700); !ok) return ok;
+  return files_.write_atomic(dir_ + "/kubelet/owned.json", kubelet::render_owned(owned), kPrivateFile);
 }
 
 }  // namespace nodeimg

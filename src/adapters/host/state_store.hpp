@@ -1,38 +1,33 @@
 #pragma once
-// nodeimg's record of its last kubelet apply: the files as they were before it and as it
-// wrote them, so that `nodeimg kubelet revert` can put them back (and refuse to when
-// someone else changed them since). Lives in STATEDIR/kubelet, never in a drop-in dir.
+// Where nodeimg keeps its kubelet state: the record of its last apply (format in
+// core/kubelet/apply_record) with the files' bytes beside it, and the list of files it
+// owns. Lives in STATEDIR/kubelet, never in a drop-in directory.
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "adapters/host/host_files.hpp"
+#include "core/kubelet/apply_record.hpp"
 
 namespace nodeimg {
 
-struct BackedUpFile {
-  std::string path;
-  std::optional<std::string> before;  // nullopt: nodeimg created the file
-  std::optional<std::string> after;   // nullopt: nodeimg removed the file
-  FileOwnership ownership;            // of the original, for re-creating a removed file
-};
-
-struct ApplyRecord {
-  std::string applied_at;  // RFC 3339, UTC
-  std::string unit;
-  bool unit_files_changed = false;
-  std::vector<BackedUpFile> files;
-};
+using kubelet::ApplyRecord;
 
 class StateStore {
  public:
   // `dir` is a node path such as /var/lib/nodeimg; files are reached through `files`.
   StateStore(const HostFiles& files, std::string dir) : files_(files), dir_(std::move(dir)) {}
 
+  // Backups are written first, the record last and atomically: a crash in between
+  // leaves the previous record intact.
   Result<void> save(const ApplyRecord& record) const;
   Result<std::optional<ApplyRecord>> load() const;
   Result<void> clear() const;
   std::string record_path() const;
+
+  Result<kubelet::OwnedFiles> load_owned() const;  // empty when none recorded
+  Result<void> save_owned(const kubelet::OwnedFiles& owned) const;
+  // Refuses before anything is written when the state directory cannot be written safely.
+  Result<void> check_writable() const;
 
  private:
   const HostFiles& files_;

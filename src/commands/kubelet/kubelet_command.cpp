@@ -1,5 +1,7 @@
 #include "commands/kubelet/kubelet_command.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <iostream>
 
@@ -13,11 +15,14 @@
 #include "adapters/host/proc.hpp"
 #include "adapters/host/state_store.hpp"
 #include "adapters/host/systemd_bus.hpp"
-#include "commands/logging.hpp"
 #include "commands/kubelet/restart_verifier.hpp"
-#include "core/kubelet/plan.hpp"
-#include "core/kubelet/settings.hpp"
+#include "commands/logging.hpp"
+#include "core/common/text.hpp"
 #include "core/common/unified_diff.hpp"
+#include "core/kubelet/apply_record.hpp"
+#include "core/kubelet/plan.hpp"
+#include "core/kubelet/policy.hpp"
+#include "core/kubelet/settings.hpp"
 
 namespace nodeimg {
 
@@ -25,18 +30,24 @@ using kubelet::Json;
 
 namespace {
 
-// Everything a kubelet command learns about the node before acting.
+// Everything a kubelet command learns about the node before acting. `plan` is absent
+// when the sources cannot be read as kubelet reads them; `error` then says why, and
+// the sources are still shown.
 struct Survey {
   kubelet::DiscoveryOptions options;
   kubelet::Sources sources;
   kubelet::Values desired;
-  kubelet::Plan plan;
+  std::optional<kubelet::Plan> plan;
+  std::string error;
   std::optional<int> running_pid;
 };
 
 std::string now_rfc3339() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
 }
+
+// kubelet's files are refused under sticky world-writable directories (see HostFiles).
+HostFiles kubelet_files(const Context& ctx) { return HostFiles(ctx.options.root, StickyDirs::Refused); }
 
 Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources) {
   kubelet::Values values;
@@ -45,7 +56,7 @@ Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& file
     values.emplace_back("nodeStatusMaxImages", k.max_images);
   } else if (k.max_images_mode == KubeletConfig::MaxImages::Auto) {
     std::string root_dir = "/var/lib/kubelet";
-    if (const auto* f = sources.flag("root-dir"); f && f->value) root_dir = *f->value;
+    if (const auto* f = sources.flag("root-dir"); f && f->value) root_dir = kubelet::normalize_path(*f->value);
     auto usage = filesystem_usage(files.host_path(root_dir));
     if (!usage) return std::unexpected(context("nodeStatusMaxImages: auto", usage.error()));
     const long long n = auto_max_images(usage->size_bytes);
@@ -56,11 +67,25 @@ Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& file
   return values;
 }
 
-Result<Survey> survey(const Context& ctx, const HostFiles& files) {
+// For the %H/%l specifiers: the node's hostname (under --root, its /etc/hostname).
+std::string node_hostname(const Context& ctx, const HostFiles& files) {
+  if (ctx.rooted()) {
+    auto text = files.read("/etc/hostname");
+    return text && *text ? std::string(text::trim(**text)) : std::string();
+  }
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string();
+}
+
+Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateStore& store) {
   Survey s;
   s.options.unit = ctx.config.kubelet.unit;
   s.options.config_file = ctx.config.kubelet.config_file;
   s.options.dropin_dir = ctx.config.kubelet.dropin_dir;
+  s.options.hostname = node_hostname(ctx, files);
+  auto owned = store.load_owned();
+  if (!owned) return std::unexpected(owned.error());
+  s.options.owned_files = std::move(*owned);
   if (!ctx.rooted()) {
     // Under --root, /proc belongs to another system and is not read.
     auto proc = find_process("kubelet");
@@ -78,26 +103,25 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files) {
   if (!desired) return std::unexpected(desired.error());
   s.desired = std::move(*desired);
   auto plan = kubelet::plan(files, s.options, s.sources, s.desired);
-  if (!plan) return std::unexpected(plan.error());
-  s.plan = std::move(*plan);
+  if (plan) s.plan = std::move(*plan);
+  else s.error = plan.error().message;
   return s;
 }
 
-std::optional<std::string> healthz_url(const Context& ctx, const kubelet::Plan& plan) {
-  if (ctx.config.kubelet.healthz != "auto") return ctx.config.kubelet.healthz;
-  if (plan.healthz.port == 0) return std::nullopt;
-  std::string host = plan.healthz.address;
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "::") host = "::1";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return fmt::format("http://{}:{}/healthz", host, plan.healthz.port);
+// What stops apply, if anything: a plan that could not be made, or a refusal.
+std::string blocker(const Survey& s) { return s.plan ? s.plan->refusal : s.error; }
+
+kubelet::RestartInputs restart_inputs(const Context& ctx, const std::string& unit, bool no_restart) {
+  return {.enabled = ctx.config.kubelet.restart, .no_restart = no_restart, .rooted = ctx.rooted(), .has_unit = !unit.empty()};
+}
+
+std::optional<std::string> healthz_of(const Context& ctx, const Survey& s) {
+  return kubelet::healthz_url(ctx.config.kubelet.healthz, s.plan ? s.plan->healthz : kubelet::Endpoint{});
 }
 
 std::string unit_name(const Survey& s) { return s.sources.unit ? s.sources.unit->name : ""; }
 
-std::string action_of(const kubelet::FileChange& c) {
-  return !c.before ? "created" : !c.after ? "removed" : "modified";
-}
+std::string action_of(const kubelet::FileChange& c) { return !c.before ? "created" : !c.after ? "removed" : "modified"; }
 
 std::string diff_of(const kubelet::FileChange& c) {
   return unified_diff(c.path, c.before.value_or(""), c.after.value_or(""), c.before.has_value());
@@ -111,28 +135,51 @@ Json effective_after(const kubelet::Plan& plan, bool applied) {
 
 void print_json(const Json& j) { std::cout << j.dump(2) << "\n"; }
 
+std::string show(const Json& v) { return v.is_null() ? "(unset)" : kubelet::render_scalar(v); }
+
+int report_failure(const Context& ctx, Json j, const std::string& message) {
+  log::event(spdlog::level::err, message, {{"NODEIMG_COMMAND", "kubelet"}, {"NODEIMG_RESULT", "failed"}});
+  if (ctx.options.json) {
+    j["error"] = message;
+    print_json(j);
+  }
+  return kExitFailed;
+}
+
+}  // namespace
+
+namespace {
+
+Json flag_json(const kubelet::Flag& f) {
+  Json j = {{"name", f.name},
+            {"value", f.value ? Json(*f.value) : Json(nullptr)},
+            {"origin", f.origin ? Json(systemd::to_string(*f.origin)) : Json(nullptr)}};
+  if (f.spelling != f.name) j["spelledAs"] = f.spelling;
+  if (!f.value_variable.empty())
+    j["valueFrom"] = fmt::format("${} ({})", f.value_variable, systemd::to_string(*f.value_origin));
+  if (!f.not_editable.empty()) j["notEditable"] = f.not_editable;
+  return j;
+}
+
 Json sources_json(const Survey& s) {
   const auto& src = s.sources;
   Json j;
-  if (src.unit) {
-    j["unit"] = {{"name", src.unit->name},
-                 {"fragment", src.unit->fragment},
-                 {"dropIns", src.unit->drop_ins},
-                 {"environmentFiles", src.unit->environment_files},
-                 {"embedsKubelet", src.unit->embeds_kubelet}};
-  } else {
-    j["unit"] = nullptr;
-  }
+  j["unit"] = src.unit ? Json{{"name", src.unit->name},
+                              {"fragment", src.unit->fragment},
+                              {"dropIns", src.unit->drop_ins},
+                              {"environmentFiles", src.unit->environment_files},
+                              {"embedsKubelet", src.unit->embeds_kubelet}}
+                       : Json(nullptr);
+  j["maskedUnits"] = src.masked;
   j["process"] = s.running_pid ? Json(*s.running_pid) : Json(nullptr);
   j["commandLine"] = {{"from", src.argv_from}, {"argv", src.argv}};
   j["flags"] = Json::array();
-  for (const auto& f : src.flags)
-    j["flags"].push_back({{"name", f.name},
-                          {"value", f.value ? Json(*f.value) : Json(nullptr)},
-                          {"origin", f.origin ? Json(systemd::to_string(*f.origin)) : Json(nullptr)}});
+  for (const auto& f : src.flags) j["flags"].push_back(flag_json(f));
+  j["rancherConfigs"] = src.rancher_configs;
+  const bool have_doc = s.plan && s.plan->config;
   j["configFile"] = src.config_file
                         ? Json{{"path", *src.config_file},
-                               {"format", s.plan.config ? std::string(kubelet::to_string(s.plan.config->format)) : ""},
+                               {"format", have_doc ? std::string(kubelet::to_string(s.plan->config->format)) : ""},
                                {"reason", src.config_file_reason}}
                         : Json{{"path", nullptr}, {"reason", src.config_file_reason}};
   j["dropInDir"] = src.dropin_dir ? Json{{"path", *src.dropin_dir}, {"reason", src.dropin_dir_reason}, {"files", src.dropin_files}}
@@ -149,18 +196,13 @@ Json settings_json(const kubelet::Plan& plan) {
                    {"source", kubelet::to_string(s.source)},
                    {"sourceDetail", s.source_detail},
                    {"desired", s.desired ? *s.desired : Json(nullptr)},
-                   {"inSync", s.edit.empty()},
+                   {"inSync", s.edit.empty() && (!s.desired || plan.refusal.empty())},
                    {"edit", s.edit.empty() ? Json(nullptr) : Json(s.edit)}});
   return arr;
 }
 
-std::string show(const Json& v) { return v.is_null() ? "(unset)" : kubelet::render_scalar(v); }
-
-void print_status(const Context& ctx, const Survey& s, const std::optional<std::string>& url, bool will_restart) {
+void print_unit(const Context& ctx, const Survey& s) {
   const auto& src = s.sources;
-  std::cout << "kubelet configuration sources";
-  if (ctx.rooted()) std::cout << " (under --root " << ctx.options.root << ")";
-  std::cout << "\n";
   if (src.unit) {
     std::cout << fmt::format("  unit:         {}\n                {}\n", src.unit->name, src.unit->fragment);
     for (const auto& d : src.unit->drop_ins) std::cout << fmt::format("                {} (drop-in)\n", d);
@@ -168,16 +210,26 @@ void print_status(const Context& ctx, const Survey& s, const std::optional<std::
   } else {
     std::cout << "  unit:         none found (" << fmt::format("{}", fmt::join(kubelet::candidate_units(), ", ")) << ")\n";
   }
+  for (const auto& m : src.masked) std::cout << fmt::format("  masked unit:  {}\n", m);
   std::cout << fmt::format("  process:      {}\n", s.running_pid ? fmt::format("kubelet, pid {}", *s.running_pid)
                                                    : ctx.rooted() ? "not read under --root"
                                                                   : "no kubelet process running");
+}
+
+void print_sources(const Context& ctx, const Survey& s, const std::optional<std::string>& url) {
+  const auto& src = s.sources;
+  std::cout << "kubelet configuration sources" << (ctx.rooted() ? " (under --root " + ctx.options.root + ")" : "") << "\n";
+  print_unit(ctx, s);
   std::cout << fmt::format("  command line: {}\n", src.argv_from.empty() ? "none" : src.argv_from);
   for (const auto& f : src.flags)
-    std::cout << fmt::format("                --{}{}{}\n", f.name, f.value ? "=" + *f.value : "",
-                             f.origin ? "  (" + systemd::to_string(*f.origin) + ")" : "");
+    std::cout << fmt::format("                --{}{}{}{}\n", f.spelling, f.value ? "=" + *f.value : "",
+                             f.origin ? "  (" + systemd::to_string(*f.origin) + ")" : "",
+                             f.value_variable.empty() ? "" : "  value from $" + f.value_variable);
+  for (const auto& r : src.rancher_configs) std::cout << fmt::format("                {} (kubelet-arg)\n", r);
+  const bool have_doc = s.plan && s.plan->config;
   if (src.config_file)
     std::cout << fmt::format("  config file:  {} ({}; {})\n", *src.config_file,
-                             s.plan.config ? kubelet::to_string(s.plan.config->format) : "?", src.config_file_reason);
+                             have_doc ? kubelet::to_string(s.plan->config->format) : "?", src.config_file_reason);
   else
     std::cout << fmt::format("  config file:  none ({})\n", src.config_file_reason);
   if (src.dropin_dir) {
@@ -188,224 +240,322 @@ void print_status(const Context& ctx, const Survey& s, const std::optional<std::
   }
   std::cout << fmt::format("  healthz:      {}\n", url.value_or("none (healthzPort is 0)"));
   for (const auto& w : src.warnings) std::cout << "  warning:      " << w << "\n";
+}
 
+void print_settings(const Survey& s, bool will_restart) {
+  const kubelet::Plan& plan = *s.plan;
   std::cout << "\n" << fmt::format("{:<28} {:<10} {:<10} {}\n", "SETTING", "EFFECTIVE", "DESIRED", "SOURCE / ACTION");
-  for (const auto& st : s.plan.settings) {
-    std::string source = st.source == kubelet::Source::Default ? "kubelet default" : st.source_detail;
+  for (const auto& st : plan.settings) {
+    std::string source = st.source == kubelet::Source::Default
+                             ? "kubelet default" + (st.source_detail.empty() ? "" : " (" + st.source_detail + ")")
+                             : st.source_detail;
     std::cout << fmt::format("{:<28} {:<10} {:<10} {}\n", st.name, show(st.effective),
                              st.desired ? show(*st.desired) : "-", source);
     if (!st.edit.empty()) std::cout << fmt::format("{:<51}-> apply sets {}\n", "", st.edit);
   }
   std::cout << "\n";
-  if (s.plan.changes.empty()) {
+  if (!plan.refusal.empty()) return;
+  if (plan.changes.empty()) {
     std::cout << "apply: nothing to change\n";
-  } else {
-    std::cout << fmt::format("apply: would write {} file(s){}{}\n", s.plan.changes.size(),
-                             s.plan.daemon_reload ? ", reload systemd" : "",
-                             will_restart ? ", restart " + unit_name(s) + " and verify it" : "");
+    return;
   }
-}
-
-bool should_restart(const Context& ctx, const Survey& s, bool no_restart) {
-  return ctx.config.kubelet.restart && !no_restart && !ctx.rooted() && s.sources.unit.has_value();
-}
-
-// Writes `changes` in order; on a failure puts back what was written and reports it.
-Result<void> write_changes(const HostFiles& files, const std::vector<kubelet::FileChange>& changes,
-                           const std::optional<FileOwnership>& new_file) {
-  std::vector<const kubelet::FileChange*> done;
-  for (const auto& c : changes) {
-    auto ok = c.after ? files.write_atomic(c.path, *c.after, new_file) : files.remove(c.path);
-    if (!ok) {
-      for (auto it = done.rbegin(); it != done.rend(); ++it) {
-        const auto& d = **it;
-        auto undo = d.before ? files.write_atomic(d.path, *d.before, new_file) : files.remove(d.path);
-        if (!undo) spdlog::error("could not put back {}: {}", d.path, undo.error().message);
-      }
-      return ok;
-    }
-    done.push_back(&c);
-  }
-  return {};
-}
-
-std::vector<kubelet::FileChange> inverse(const std::vector<kubelet::FileChange>& changes) {
-  std::vector<kubelet::FileChange> out;
-  for (auto it = changes.rbegin(); it != changes.rend(); ++it) out.push_back({it->path, it->after, it->before, it->reason, it->unit_file});
-  return out;
-}
-
-int report_failure(const Context& ctx, Json j, const std::string& message) {
-  log::event(spdlog::level::err, message, {{"NODEIMG_COMMAND", "kubelet"}, {"NODEIMG_RESULT", "failed"}});
-  if (ctx.options.json) {
-    j["error"] = message;
-    print_json(j);
-  }
-  return kExitFailed;
+  std::cout << fmt::format("apply: would write {} file(s){}{}\n", plan.changes.size(),
+                           plan.daemon_reload ? ", reload systemd" : "",
+                           will_restart ? ", restart " + unit_name(s) + " and verify it" : "");
 }
 
 }  // namespace
 
 int kubelet_status(const Context& ctx) {
-  HostFiles files(ctx.options.root);
-  auto s = survey(ctx, files);
-  if (!s) {
-    spdlog::error("kubelet status: {}", s.error().message);
-    return kExitFailed;
-  }
-  const auto url = healthz_url(ctx, s->plan);
-  const bool restart = should_restart(ctx, *s, false);
+  HostFiles files = kubelet_files(ctx);
+  StateStore store(files, ctx.state_dir());
+  auto s = survey(ctx, files, store);
+  if (!s) return report_failure(ctx, Json::object(), "kubelet status: " + s.error().message);
+  const auto url = healthz_of(ctx, *s);
+  const bool restart = kubelet::should_restart(restart_inputs(ctx, unit_name(*s), false));
+  const std::string problem = blocker(*s);
   if (ctx.options.json) {
     Json j = sources_json(*s);
     j["healthz"] = url ? Json(*url) : Json(nullptr);
-    j["settings"] = settings_json(s->plan);
+    j["settings"] = s->plan ? settings_json(*s->plan) : Json::array();
     Json pending = Json::array();
-    for (const auto& c : s->plan.changes) pending.push_back({{"path", c.path}, {"action", action_of(c)}, {"reason", c.reason}});
-    j["apply"] = {{"changes", pending}, {"daemonReload", s->plan.daemon_reload},
-                  {"restart", !s->plan.changes.empty() && restart}};
-    j["inSync"] = s->plan.changes.empty();
+    if (s->plan)
+      for (const auto& c : s->plan->changes) pending.push_back({{"path", c.path}, {"action", action_of(c)}, {"reason", c.reason}});
+    j["apply"] = {{"changes", pending}, {"daemonReload", s->plan && s->plan->daemon_reload},
+                  {"restart", !pending.empty() && restart}, {"refused", problem.empty() ? Json(nullptr) : Json(problem)}};
+    j["inSync"] = problem.empty() && pending.empty();
+    if (!problem.empty()) j["error"] = problem;
     print_json(j);
   } else {
-    print_status(ctx, *s, url, restart);
+    print_sources(ctx, *s, url);
+    if (s->plan) print_settings(*s, restart);
   }
+  if (problem.empty()) return kExitOk;
+  // The sources are shown above; what stops apply goes to stderr with exit 1.
+  spdlog::error("kubelet status: apply would refuse: {}", problem);
+  return kExitFailed;
+}
+
+namespace {
+
+// Files nodeimg creates are root:root 0644, whatever their neighbours are.
+const FileOwnership kNewFile{.mode = 0644, .uid = 0, .gid = 0};
+
+// The outcome of writing a set of changes all or none.
+struct WriteOutcome {
+  std::optional<Error> error;            // set: not every change was written
+  std::vector<std::string> not_restored;  // after a failure: files left changed ("path: why")
+  bool ok() const { return !error; }
+};
+
+// Writes `changes` in order; on a failure puts back what was already written, in
+// reverse order, and says which files could not be put back.
+WriteOutcome write_all_or_none(const HostFiles& files, const std::vector<kubelet::FileChange>& changes) {
+  WriteOutcome out;
+  std::vector<const kubelet::FileChange*> done;
+  for (const auto& c : changes) {
+    auto ok = c.after ? files.write_atomic(c.path, *c.after, kNewFile) : files.remove(c.path);
+    if (ok) {
+      done.push_back(&c);
+      continue;
+    }
+    out.error = ok.error();
+    for (auto it = done.rbegin(); it != done.rend(); ++it) {
+      const auto& d = **it;
+      auto undo = d.before ? files.write_atomic(d.path, *d.before, kNewFile) : files.remove(d.path);
+      if (!undo) out.not_restored.push_back(d.path + ": " + undo.error().message);
+    }
+    break;
+  }
+  return out;
+}
+
+std::vector<kubelet::FileChange> inverse(const std::vector<kubelet::FileChange>& changes) {
+  std::vector<kubelet::FileChange> out;
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it)
+    out.push_back({.path = it->path, .before = it->after, .after = it->before, .reason = it->reason,
+                   .unit_file = it->unit_file, .own = it->own});
+  return out;
+}
+
+// What is true after a failed write: every file put back, or which ones were not.
+std::string after_failed_write(const WriteOutcome& w) {
+  if (w.not_restored.empty()) return w.error->message + "; every file written was put back";
+  return fmt::format("{}; these files could NOT be put back: {}", w.error->message, fmt::join(w.not_restored, "; "));
+}
+
+// Everything that can be checked before the first byte is written: each target can be
+// written safely, the state directory too, and (when restarting) the bus answers and
+// the unit is loaded.
+Result<std::unique_ptr<SystemdBus>> preflight(const HostFiles& files, const StateStore& store,
+                                              const std::vector<kubelet::FileChange>& changes, const std::string& unit,
+                                              bool restart) {
+  for (const auto& c : changes)
+    if (auto ok = files.inspect_for_write(c.path); !ok) return std::unexpected(ok.error());
+  if (auto ok = store.check_writable(); !ok) return std::unexpected(context("nodeimg's state", ok.error()));
+  if (!restart) return std::unique_ptr<SystemdBus>{};
+  auto bus = SystemdBus::connect();
+  if (!bus) return std::unexpected(bus.error());
+  auto st = (*bus)->status(unit);
+  if (!st) return std::unexpected(st.error());
+  if (st->load_state != "loaded")
+    return fail(fmt::format("systemd reports {} as {} (LoadState); nodeimg will not change a unit systemd cannot start",
+                            unit, st->load_state));
+  return std::move(*bus);
+}
+
+ApplyRecord record_of(const HostFiles& files, const Survey& s, const std::optional<std::string>& url) {
+  ApplyRecord record{.applied_at = now_rfc3339(), .unit = unit_name(s), .unit_files_changed = s.plan->daemon_reload,
+                     .healthz_url = url};
+  for (const auto& c : s.plan->changes) {
+    auto owner = files.inspect_for_write(c.path);
+    const FileOwnership o = owner && *owner ? **owner : kNewFile;
+    record.files.push_back({.path = c.path, .before = c.before, .after = c.after,
+                            .ownership = {.mode = o.mode, .uid = o.uid, .gid = o.gid}, .own = c.own});
+  }
+  return record;
+}
+
+Result<UnitStatus> reload_restart_verify(ServiceManager& bus, bool reload, const VerifyOptions& verify) {
+  if (reload)
+    if (auto ok = bus.reload(); !ok) return std::unexpected(ok.error());
+  auto verifier = RestartVerifier::with_system_clock(bus);
+  return verifier.restart_and_verify(verify);
+}
+
+int apply_dry_run(const Context& ctx, const Survey& s, Json& j, const kubelet::RestartInputs& rin) {
+  const bool restart = kubelet::should_restart(rin);
+  j["changed"] = true;
+  j["daemonReload"] = s.plan->daemon_reload && restart;
+  j["restart"] = restart;
+  j["effective"] = effective_after(*s.plan, true);
+  if (ctx.options.json) {
+    print_json(j);
+    return kExitOk;
+  }
+  for (const auto& c : s.plan->changes) std::cout << diff_of(c);
+  if (s.plan->daemon_reload) std::cout << "would reload systemd (daemon-reload)\n";
+  if (restart)
+    std::cout << fmt::format("would restart {} over D-Bus and verify {} for {}\n", unit_name(s),
+                             healthz_of(ctx, s).value_or("its state"), format_duration(ctx.config.kubelet.settle));
+  else
+    std::cout << "would not restart kubelet (" << kubelet::no_restart_reason(rin) << ")\n";
+  std::cout << "dry run: nothing was written\n";
   return kExitOk;
 }
 
+}  // namespace
+
+namespace {
+
+struct ApplyRun {
+  const Context& ctx;
+  const HostFiles& files;
+  const StateStore& store;
+  const Survey& s;
+  Json& j;
+};
+
+// After a failed restart: the previous files back (all or none), then a verified restart
+// on them. The record goes only once the files are back.
+int roll_back(const ApplyRun& run, ServiceManager& bus, const VerifyOptions& verify, const std::string& failure) {
+  const auto& changes = run.s.plan->changes;
+  const std::string unit = verify.unit;
+  log::event(spdlog::level::err, "kubelet apply: " + failure + "; rolling back",
+             {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_UNIT", unit}});
+  const auto w = write_all_or_none(run.files, inverse(changes));
+  std::string rollback;
+  if (!w.ok()) {
+    rollback = fmt::format("could not put the previous files back: {}. The record of this apply is kept in {}: fix "
+                           "the cause and run `nodeimg kubelet revert`",
+                           after_failed_write(w), run.files.host_path(run.store.record_path()));
+    run.j["rolledBack"] = false;
+  } else {
+    run.j["rolledBack"] = true;
+    run.j["changed"] = false;
+    run.j["effective"] = effective_after(*run.s.plan, false);
+    if (auto ok = run.store.save_owned(run.s.options.owned_files); !ok) spdlog::warn("kubelet apply: {}", ok.error().message);
+    if (auto ok = run.store.clear(); !ok) spdlog::warn("kubelet apply: {}", ok.error().message);
+    auto again = reload_restart_verify(bus, run.s.plan->daemon_reload, verify);
+    rollback = again ? fmt::format("restored the previous files; {} is healthy again", unit)
+                     : "restored the previous files, but " + again.error().message;
+  }
+  return report_failure(run.ctx, run.j,
+                        fmt::format("kubelet apply failed: {}. Rolled back: {}. See `journalctl -u {}`.", failure, rollback, unit));
+}
+
+int restart_and_report(const ApplyRun& run, ServiceManager& bus, const std::optional<std::string>& url) {
+  const std::string unit = unit_name(run.s);
+  const auto& k = run.ctx.config.kubelet;
+  VerifyOptions verify{.unit = unit, .healthz_url = url, .timeout = k.restart_timeout, .settle = k.settle};
+  auto outcome = reload_restart_verify(bus, run.s.plan->daemon_reload, verify);
+  run.j["daemonReload"] = run.s.plan->daemon_reload;
+  run.j["restarted"] = true;
+  if (!outcome) return roll_back(run, bus, verify, outcome.error().message);
+  run.j["verified"] = true;
+  run.j["mainPID"] = outcome->main_pid;
+  run.j["invocationID"] = outcome->invocation_id;
+  log::event(spdlog::level::info,
+             fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
+             {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
+              {"NODEIMG_UNIT", unit}});
+  if (run.ctx.options.json) print_json(run.j);
+  else std::cout << fmt::format("restarted {} over D-Bus: healthy ({}), stable for {}\n", unit,
+                                verify.healthz_url.value_or("unit active"), format_duration(verify.settle));
+  return kExitOk;
+}
+
+int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
+  const auto& changes = run.s.plan->changes;
+  const bool restart = kubelet::should_restart(rin);
+  auto bus = preflight(run.files, run.store, changes, unit_name(run.s), restart);
+  if (!bus) return report_failure(run.ctx, run.j, "kubelet apply: " + bus.error().message + "; nothing was written");
+  const auto url = healthz_of(run.ctx, run.s);
+  if (auto ok = run.store.save(record_of(run.files, run.s, url)); !ok)
+    return report_failure(run.ctx, run.j, "kubelet apply: save the backup before writing: " + ok.error().message +
+                                              "; nothing was written");
+  if (auto ok = run.store.save_owned(kubelet::owned_after(run.s.options.owned_files, changes)); !ok)
+    return report_failure(run.ctx, run.j, "kubelet apply: " + ok.error().message + "; nothing was written");
+  const auto w = write_all_or_none(run.files, changes);
+  if (!w.ok()) {
+    if (w.not_restored.empty()) {
+      (void)run.store.save_owned(run.s.options.owned_files);
+      (void)run.store.clear();
+    }
+    return report_failure(run.ctx, run.j, "kubelet apply: " + after_failed_write(w));
+  }
+  run.j["changed"] = true;
+  run.j["effective"] = effective_after(*run.s.plan, true);
+  for (const auto& c : changes) {
+    if (!run.ctx.options.json) std::cout << diff_of(c);
+    log::event(spdlog::level::info, fmt::format("kubelet apply: {} {}", action_of(c), c.path),
+               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}});
+  }
+  if (restart) return restart_and_report(run, **bus, url);
+  log::event(spdlog::level::warn, "kubelet apply: changed files; " + kubelet::no_restart_reason(rin),
+             {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "0"}});
+  if (run.ctx.options.json) print_json(run.j);
+  return kExitOk;
+}
+
+}  // namespace
+
 int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
-  HostFiles files(ctx.options.root);
+  HostFiles files = kubelet_files(ctx);
+  StateStore store(files, ctx.state_dir());
   Json j = {{"changed", false}, {"dryRun", flags.dry_run}, {"files", Json::array()}, {"daemonReload", false},
             {"restarted", false}, {"verified", false}, {"rolledBack", false}};
-  auto s = survey(ctx, files);
+  auto s = survey(ctx, files, store);
   if (!s) return report_failure(ctx, j, "kubelet apply: " + s.error().message);
   const std::string unit = unit_name(*s);
   j["unit"] = unit.empty() ? Json(nullptr) : Json(unit);
-  const bool restart = should_restart(ctx, *s, flags.no_restart);
-  const auto& changes = s->plan.changes;
-
-  for (const auto& c : changes)
-    j["files"].push_back({{"path", c.path}, {"action", action_of(c)}, {"diff", diff_of(c)}});
+  if (const std::string problem = blocker(*s); !problem.empty())
+    return report_failure(ctx, j, "kubelet apply: " + problem + " (nothing was written)");
+  const auto& changes = s->plan->changes;
+  for (const auto& c : changes) j["files"].push_back({{"path", c.path}, {"action", action_of(c)}, {"diff", diff_of(c)}});
   if (changes.empty()) {
-    j["effective"] = effective_after(s->plan, false);
+    j["effective"] = effective_after(*s->plan, false);
     if (ctx.options.json) print_json(j);
     else std::cout << "kubelet: nothing to change; every managed setting already has its desired value\n";
     log::event(spdlog::level::info, "kubelet apply: nothing to change",
                {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}});
     return kExitOk;
   }
-
-  if (flags.dry_run) {
-    j["changed"] = true;
-    j["daemonReload"] = s->plan.daemon_reload && restart;
-    j["restart"] = restart;
-    j["effective"] = effective_after(s->plan, true);
-    if (ctx.options.json) {
-      print_json(j);
-    } else {
-      for (const auto& c : changes) std::cout << diff_of(c);
-      if (s->plan.daemon_reload) std::cout << "would reload systemd (daemon-reload)\n";
-      if (restart)
-        std::cout << fmt::format("would restart {} over D-Bus and verify {} for {}\n", unit,
-                                 healthz_url(ctx, s->plan).value_or("its state"), format_duration(ctx.config.kubelet.settle));
-      else
-        std::cout << "would not restart kubelet (" << (ctx.rooted() ? "--root" : !s->sources.unit ? "no unit found" : "restart disabled") << ")\n";
-      std::cout << "dry run: nothing was written\n";
-    }
-    return kExitOk;
-  }
-
-  // Refuse before writing anything if any target cannot be written safely.
-  for (const auto& c : changes)
-    if (auto ok = files.inspect_for_write(c.path); !ok) return report_failure(ctx, j, "kubelet apply: " + ok.error().message);
-
-  // New files (nodeimg's drop-in) take the config file's ownership, else 0644 root.
-  std::optional<FileOwnership> new_file;
-  if (s->sources.config_file)
-    if (auto o = files.inspect_for_write(*s->sources.config_file); o && *o) new_file = **o;
-
-  StateStore store(files, ctx.state_dir());
-  ApplyRecord record{now_rfc3339(), unit, s->plan.daemon_reload, {}};
-  for (const auto& c : changes) {
-    auto owner = files.inspect_for_write(c.path);
-    record.files.push_back({c.path, c.before, c.after, owner && *owner ? **owner : new_file.value_or(FileOwnership{})});
-  }
-  if (auto ok = store.save(record); !ok)
-    return report_failure(ctx, j, "kubelet apply: save the backup before writing: " + ok.error().message);
-  if (auto ok = write_changes(files, changes, new_file); !ok)
-    return report_failure(ctx, j, "kubelet apply: " + ok.error().message + " (every file was put back)");
-  j["changed"] = true;
-  j["effective"] = effective_after(s->plan, true);
-  if (!ctx.options.json)
-    for (const auto& c : changes) std::cout << diff_of(c);
-  for (const auto& c : changes)
-    log::event(spdlog::level::info, fmt::format("kubelet apply: {} {}", action_of(c), c.path),
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}});
-
-  if (!restart) {
-    const std::string why = ctx.rooted() ? "under --root nothing is restarted"
-                          : !s->sources.unit ? "no kubelet unit was found; restart kubelet yourself"
-                                             : "restart is disabled; the new values take effect at kubelet's next restart";
-    log::event(spdlog::level::warn, "kubelet apply: changed files; " + why,
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "0"}});
-    if (ctx.options.json) print_json(j);
-    return kExitOk;
-  }
-
-  auto bus = SystemdBus::connect();
-  if (!bus) {
-    (void)write_changes(files, inverse(changes), new_file);
-    (void)store.clear();
-    j["rolledBack"] = true;
-    return report_failure(ctx, j, "kubelet apply: " + bus.error().message + "; the files were put back");
-  }
-  VerifyOptions verify{unit, healthz_url(ctx, s->plan), ctx.config.kubelet.restart_timeout, ctx.config.kubelet.settle};
-  auto verifier = RestartVerifier::with_system_clock(**bus);
-  Result<UnitStatus> outcome = [&]() -> Result<UnitStatus> {
-    if (s->plan.daemon_reload)
-      if (auto ok = (*bus)->reload(); !ok) return std::unexpected(ok.error());
-    return verifier.restart_and_verify(verify);
-  }();
-  j["daemonReload"] = s->plan.daemon_reload;
-  j["restarted"] = true;
-  if (outcome) {
-    j["verified"] = true;
-    j["mainPID"] = outcome->main_pid;
-    j["invocationID"] = outcome->invocation_id;
-    log::event(spdlog::level::info,
-               fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
-                {"NODEIMG_UNIT", unit}});
-    if (ctx.options.json) print_json(j);
-    else std::cout << fmt::format("restarted {} over D-Bus: healthy ({}), stable for {}\n", unit,
-                                  verify.healthz_url.value_or("unit active"), format_duration(verify.settle));
-    return kExitOk;
-  }
-
-  // Roll back: the previous files, the previous unit definitions, a verified restart.
-  const std::string failure = outcome.error().message;
-  log::event(spdlog::level::err, "kubelet apply: " + failure + "; rolling back",
-             {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_UNIT", unit}});
-  j["rolledBack"] = true;
-  j["changed"] = false;
-  j["effective"] = effective_after(s->plan, false);
-  std::string rollback;
-  if (auto restored = write_changes(files, inverse(changes), new_file); !restored) {
-    rollback = "could not restore the previous files: " + restored.error().message;
-  } else {
-    (void)store.clear();
-    Result<UnitStatus> again = [&]() -> Result<UnitStatus> {
-      if (s->plan.daemon_reload)
-        if (auto ok = (*bus)->reload(); !ok) return std::unexpected(ok.error());
-      return verifier.restart_and_verify(verify);
-    }();
-    rollback = again ? fmt::format("restored the previous files; {} is healthy again", unit)
-                     : "restored the previous files, but " + again.error().message;
-  }
-  return report_failure(ctx, j,
-                        fmt::format("kubelet apply failed: {}. Rolled back: {}. See `journalctl -u {}`.", failure, rollback, unit));
+  const auto rin = restart_inputs(ctx, unit, flags.no_restart);
+  if (flags.dry_run) return apply_dry_run(ctx, *s, j, rin);
+  return write_and_restart({.ctx = ctx, .files = files, .store = store, .s = *s, .j = j}, rin);
 }
 
+namespace {
+
+// The health endpoint after a revert: from the restored files, else what apply verified.
+std::optional<std::string> revert_healthz(const Context& ctx, const HostFiles& files, const StateStore& store,
+                                          const ApplyRecord& record) {
+  auto s = survey(ctx, files, store);
+  if (s && s->plan) return healthz_of(ctx, *s);
+  spdlog::warn("kubelet revert: cannot read the restored configuration ({}); verifying with {}",
+               s ? s->error : s.error().message, record.healthz_url.value_or("the unit's state"));
+  return record.healthz_url;
+}
+
+int revert_restart(const Context& ctx, const HostFiles& files, const StateStore& store, const ApplyRecord& record,
+                   ServiceManager& bus, const std::string& unit, Json& j) {
+  const auto& k = ctx.config.kubelet;
+  VerifyOptions verify{.unit = unit, .healthz_url = revert_healthz(ctx, files, store, record),
+                       .timeout = k.restart_timeout, .settle = k.settle};
+  auto outcome = reload_restart_verify(bus, record.unit_files_changed, verify);
+  j["restarted"] = true;
+  if (!outcome)
+    return report_failure(ctx, j, fmt::format("kubelet revert: restored the files, but {}. See `journalctl -u {}`.",
+                                              outcome.error().message, unit));
+  j["verified"] = true;
+  return kExitOk;
+}
+
+}  // namespace
+
 int kubelet_revert(const Context& ctx, const RevertFlags& flags) {
-  HostFiles files(ctx.options.root);
+  HostFiles files = kubelet_files(ctx);
   StateStore store(files, ctx.state_dir());
   Json j = {{"changed", false}, {"dryRun", flags.dry_run}, {"files", Json::array()}, {"restarted", false}, {"verified", false}};
   auto record = store.load();
@@ -415,61 +565,45 @@ int kubelet_revert(const Context& ctx, const RevertFlags& flags) {
     else std::cout << "kubelet revert: nothing to revert (no record of an apply in " << files.host_path(store.record_path()) << ")\n";
     return kExitOk;
   }
-  std::vector<kubelet::FileChange> changes;
+  std::map<std::string, std::optional<std::string>> current;
   for (const auto& f : (*record)->files) {
-    auto current = files.read(f.path);
-    if (!current) return report_failure(ctx, j, "kubelet revert: " + current.error().message);
-    if (*current == f.before) continue;  // already as it was
-    if (*current != f.after && !flags.force)
-      return report_failure(ctx, j, fmt::format("kubelet revert: {} changed since nodeimg's apply at {}; not reverting "
-                                                "(compare with `nodeimg kubelet status`, or use --force)",
-                                                f.path, (*record)->applied_at));
-    changes.push_back({f.path, *current, f.before, "revert", false});
+    auto now = files.read(f.path);
+    if (!now) return report_failure(ctx, j, "kubelet revert: " + now.error().message);
+    current[f.path] = *now;
   }
-  for (const auto& c : changes) j["files"].push_back({{"path", c.path}, {"action", action_of(c)}, {"diff", diff_of(c)}});
+  const auto rp = kubelet::plan_revert(**record, current, flags.force);
+  if (!rp.refusal.empty()) return report_failure(ctx, j, "kubelet revert: " + rp.refusal);
+  for (const auto& c : rp.changes) j["files"].push_back({{"path", c.path}, {"action", action_of(c)}, {"diff", diff_of(c)}});
   const std::string unit = ctx.config.kubelet.unit != "auto" ? ctx.config.kubelet.unit : (*record)->unit;
-  const bool restart = ctx.config.kubelet.restart && !flags.no_restart && !ctx.rooted() && !unit.empty() && !changes.empty();
+  const bool restart = kubelet::should_restart(restart_inputs(ctx, unit, flags.no_restart)) && !rp.changes.empty();
   if (flags.dry_run) {
-    j["changed"] = !changes.empty();
+    j["changed"] = !rp.changes.empty();
     j["restart"] = restart;
     if (ctx.options.json) print_json(j);
     else {
-      for (const auto& c : changes) std::cout << diff_of(c);
+      for (const auto& c : rp.changes) std::cout << diff_of(c);
       std::cout << "dry run: nothing was written\n";
     }
     return kExitOk;
   }
-  std::optional<FileOwnership> ownership;
-  for (const auto& c : changes) {
-    for (const auto& f : (*record)->files)
-      if (f.path == c.path) ownership = f.ownership;
-    auto ok = c.after ? files.write_atomic(c.path, *c.after, ownership) : files.remove(c.path);
-    if (!ok) return report_failure(ctx, j, "kubelet revert: " + ok.error().message);
-    if (!ctx.options.json) std::cout << diff_of(c);
+  auto bus = preflight(files, store, rp.changes, unit, restart);
+  if (!bus) return report_failure(ctx, j, "kubelet revert: " + bus.error().message + "; nothing was written");
+  const auto w = write_all_or_none(files, rp.changes);
+  if (!w.ok()) return report_failure(ctx, j, "kubelet revert: " + after_failed_write(w) + "; the record is kept");
+  j["changed"] = !rp.changes.empty();
+  if (!ctx.options.json)
+    for (const auto& c : rp.changes) std::cout << diff_of(c);
+  auto owned = store.load_owned();
+  if (owned) {
+    if (auto ok = store.save_owned(kubelet::owned_after(*owned, rp.changes)); !ok) spdlog::warn("kubelet revert: {}", ok.error().message);
   }
-  j["changed"] = !changes.empty();
   if (auto ok = store.clear(); !ok) spdlog::warn("kubelet revert: {}", ok.error().message);
-  if (restart) {
-    auto bus = SystemdBus::connect();
-    if (!bus) return report_failure(ctx, j, "kubelet revert: " + bus.error().message);
-    if ((*record)->unit_files_changed)
-      if (auto ok = (*bus)->reload(); !ok) return report_failure(ctx, j, "kubelet revert: " + ok.error().message);
-    // The revert's own health endpoint comes from the restored files.
-    auto s = survey(ctx, files);
-    std::optional<std::string> url = s ? healthz_url(ctx, s->plan) : std::nullopt;
-    VerifyOptions verify{unit, url, ctx.config.kubelet.restart_timeout, ctx.config.kubelet.settle};
-    auto verifier = RestartVerifier::with_system_clock(**bus);
-    auto outcome = verifier.restart_and_verify(verify);
-    j["restarted"] = true;
-    if (!outcome)
-      return report_failure(ctx, j, fmt::format("kubelet revert: restored the files, but {}. See `journalctl -u {}`.",
-                                                outcome.error().message, unit));
-    j["verified"] = true;
-  }
-  log::event(spdlog::level::info, fmt::format("kubelet revert: restored {} file(s)", changes.size()),
-             {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", changes.empty() ? "0" : "1"}});
+  if (restart)
+    if (int rc = revert_restart(ctx, files, store, **record, **bus, unit, j); rc != kExitOk) return rc;
+  log::event(spdlog::level::info, fmt::format("kubelet revert: restored {} file(s)", rp.changes.size()),
+             {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", rp.changes.empty() ? "0" : "1"}});
   if (ctx.options.json) print_json(j);
-  else if (changes.empty()) std::cout << "kubelet revert: the files are already as they were before the last apply\n";
+  else if (rp.changes.empty()) std::cout << "kubelet revert: the files are already as they were before the last apply\n";
   return kExitOk;
 }
 

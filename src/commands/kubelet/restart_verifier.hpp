@@ -13,8 +13,8 @@
 namespace nodeimg {
 
 struct VerifyOptions {
-  std::string unit;
-  std::optional<std::string> healthz_url;  // nullopt: kubelet serves no healthz
+  std::string unit{};
+  std::optional<std::string> healthz_url{};  // nullopt: kubelet serves no healthz
   Duration timeout = std::chrono::minutes(2);
   Duration settle = std::chrono::seconds(10);
   Duration poll = std::chrono::milliseconds(250);

@@ -9,6 +9,11 @@ Result<std::optional<std::string>> OverlayTree::read(const std::string& path) co
   return base_.read(path);
 }
 
+Result<std::optional<std::string>> OverlayTree::read_link(const std::string& path) const {
+  if (changes_.contains(path)) return std::optional<std::string>{};  // a written file is a regular file
+  return base_.read_link(path);
+}
+
 Result<std::optional<std::vector<DirEntry>>> OverlayTree::list(const std::string& path) const {
   auto base = base_.list(path);
   if (!base) return base;

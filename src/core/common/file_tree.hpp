@@ -24,6 +24,11 @@ class FileTree {
   virtual Result<std::optional<std::string>> read(const std::string& path) const = 0;
   // The directory's entries sorted by name, or nullopt when it does not exist.
   virtual Result<std::optional<std::vector<DirEntry>>> list(const std::string& path) const = 0;
+  // The target of `path` when it is a symbolic link, else nullopt (systemd masks a unit
+  // with a link to /dev/null). Trees without links keep the default.
+  virtual Result<std::optional<std::string>> read_link(const std::string& /*path*/) const {
+    return std::optional<std::string>{};
+  }
 };
 
 // A tree seen through pending changes: what the node will look like once they are
@@ -34,6 +39,7 @@ class OverlayTree final : public FileTree {
       : base_(base), changes_(std::move(changes)) {}
   Result<std::optional<std::string>> read(const std::string& path) const override;
   Result<std::optional<std::vector<DirEntry>>> list(const std::string& path) const override;
+  Result<std::optional<std::string>> read_link(const std::string& path) const override;
 
  private:
   const FileTree& base_;

@@ -5,9 +5,10 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
 
-#include "core/kubelet/settings.hpp"
 #include "core/common/text.hpp"
+#include "core/kubelet/settings.hpp"
 
 namespace nodeimg::kubelet {
 
@@ -34,6 +35,36 @@ const std::vector<std::string>& unit_search_path() {
   return dirs;
 }
 
+bool is_vendor_unit_path(std::string_view path) {
+  return path.starts_with("/usr/lib/systemd/") || path.starts_with("/lib/systemd/");
+}
+
+std::string normalize_path(std::string_view path, std::string_view working_dir) {
+  std::string joined = path.starts_with('/') ? std::string(path) : std::string(working_dir) + "/" + std::string(path);
+  std::vector<std::string_view> parts{};
+  std::string_view rest = joined;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out{};
+  for (auto p : parts) out += "/" + std::string(p);
+  return out.empty() ? "/" : out;
+}
+
+std::string normalize_flag_name(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
 namespace {
 
 // Config files of the distributions in kubelet.md, tried when neither a process nor a
@@ -51,43 +82,75 @@ const std::vector<std::string>& well_known_config_files() {
   return paths;
 }
 
-std::optional<std::string> embedded_dropin_dir(std::string_view unit) {
-  if (unit.starts_with("k3s")) return "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d";
-  if (unit.starts_with("rke2")) return "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d";
+// k3s and RKE2 run kubelet inside their own binary.
+struct Distribution {
+  std::string name{};         // "k3s" / "rke2"
+  std::string dropin_dir{};   // the --config-dir they give kubelet
+  std::string config_yaml{};  // their own configuration, with kubelet-arg entries
+};
+std::optional<Distribution> embedding_distribution(std::string_view unit) {
+  if (unit.starts_with("k3s"))
+    return Distribution{"k3s", "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d", "/etc/rancher/k3s/config.yaml"};
+  if (unit.starts_with("rke2"))
+    return Distribution{"rke2", "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d", "/etc/rancher/rke2/config.yaml"};
   return std::nullopt;
 }
 
-// Flags whose values nodeimg reads; the rest of the command line is left alone.
 bool is_boolean_flag(std::string_view name) {
   const auto* spec = find_setting_by_flag(name);
   return spec && spec->kind == SettingKind::Boolean;
 }
 
+Flag make_flag(std::string_view spelled, const systemd::Word& word) {
+  Flag f;
+  f.spelling = std::string(spelled);
+  f.name = normalize_flag_name(spelled);
+  f.origin = word.origin;
+  f.variable = word.variable;
+  if (!word.value_variable.empty()) {
+    f.value_variable = word.value_variable;
+    f.value_origin = word.value_origin;
+  }
+  return f;
+}
+
+// kubelet's flags from its command line (argv[0] first).
 std::vector<Flag> parse_flags(const std::vector<systemd::Word>& words) {
-  std::vector<Flag> flags;
+  std::vector<Flag> flags{};
   for (std::size_t i = 1; i < words.size(); ++i) {
     const std::string& w = words[i].text;
     if (w == "--") break;
     if (!w.starts_with("--") || w.size() == 2) continue;
-    Flag f;
-    f.origin = words[i].origin;
-    f.variable = words[i].variable;
     auto eq = w.find('=');
-    f.name = w.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    Flag f = make_flag(w.substr(2, eq == std::string::npos ? std::string::npos : eq - 2), words[i]);
     if (eq != std::string::npos) {
       f.value = w.substr(eq + 1);
     } else if (!is_boolean_flag(f.name) && i + 1 < words.size() && !words[i + 1].text.starts_with("--")) {
       // kubelet takes no positional arguments, so the next word is this flag's value.
       f.value = words[++i].text;
+      if (!words[i].value_variable.empty() || words[i].origin.file != f.origin->file ||
+          words[i].origin.line != f.origin->line)
+        f.not_editable = "its value is a separate word written in another place";
     }
     flags.push_back(std::move(f));
   }
   return flags;
 }
 
+// One k3s/RKE2 kubelet-arg ("node-status-max-images=5" or "--node-status-max-images=5").
+Flag kubelet_arg_flag(std::string_view arg, const systemd::Origin& origin, std::string why) {
+  if (arg.starts_with("--")) arg.remove_prefix(2);
+  const auto eq = arg.find('=');
+  systemd::Word word{.text = std::string(arg), .origin = origin};
+  Flag f = make_flag(arg.substr(0, eq), word);
+  if (eq != std::string_view::npos) f.value = std::string(arg.substr(eq + 1));
+  f.not_editable = std::move(why);
+  return f;
+}
+
 std::vector<systemd::Word> plain_words(const std::vector<std::string>& argv) {
-  std::vector<systemd::Word> words;
-  for (const auto& a : argv) words.push_back({a, {}, {}});
+  std::vector<systemd::Word> words{};
+  for (const auto& a : argv) words.push_back({.text = a});
   return words;
 }
 
@@ -106,37 +169,76 @@ Result<void> walk_dropins(const FileTree& files, const std::string& dir, std::ve
   return {};
 }
 
-Result<std::optional<UnitSources>> read_unit(const FileTree& files, const std::string& name,
-                                             Sources& sources, std::vector<systemd::Word>& argv_words) {
-  UnitSources unit;
-  unit.name = name;
-  for (const auto& dir : unit_search_path()) {
-    auto content = files.read(dir + "/" + name);
-    if (!content) return std::unexpected(content.error());
-    if (*content) {
-      unit.fragment = dir + "/" + name;
-      sources.contents[unit.fragment] = **content;
-      break;
-    }
-  }
-  if (unit.fragment.empty()) return std::optional<UnitSources>{};
+// A unit file systemd treats as masked: a link to /dev/null, or an empty file.
+Result<std::optional<std::string>> mask_of(const FileTree& files, const std::string& path,
+                                           const std::optional<std::string>& content) {
+  auto link = files.read_link(path);
+  if (!link) return std::unexpected(link.error());
+  if (*link && normalize_path(**link, path.substr(0, path.rfind('/'))) == "/dev/null")
+    return std::optional<std::string>{path + " -> /dev/null"};
+  if (content && content->empty())
+    return std::optional<std::string>{path + " is empty"};
+  return std::optional<std::string>{};
+}
 
-  // Drop-ins: one name in a higher-priority directory masks the same name below; the
-  // survivors apply in name order.
-  std::map<std::string, std::string> dropins;  // name -> path
+struct Fragment {
+  std::string path{};                 // empty: no such unit
+  std::optional<std::string> mask{};  // set: masked, the unit does not exist for systemd
+};
+
+// The highest-priority file of the unit, as systemd picks it.
+Result<Fragment> find_fragment(const FileTree& files, const std::string& name, Sources& sources) {
+  for (const auto& dir : unit_search_path()) {
+    const std::string path = dir + "/" + name;
+    auto link = files.read_link(path);
+    if (!link) return std::unexpected(link.error());
+    std::optional<std::string> content{};
+    if (!*link || normalize_path(**link, dir) != "/dev/null") {
+      auto read = files.read(path);
+      if (!read) return std::unexpected(read.error());
+      content = *read;
+      if (!content && !*link) continue;
+    }
+    auto mask = mask_of(files, path, content);
+    if (!mask) return std::unexpected(mask.error());
+    if (*mask) return Fragment{path, *mask};
+    if (!content) continue;  // a dangling link
+    sources.contents[path] = *content;
+    return Fragment{path, std::nullopt};
+  }
+  return Fragment{};
+}
+
+// Drop-ins: one name in a higher-priority directory masks the same name below (a link
+// to /dev/null hides it entirely); the survivors apply in name order.
+Result<std::vector<std::string>> collect_unit_dropins(const FileTree& files, const std::string& name) {
+  std::map<std::string, std::string> dropins;  // name -> path ("" = masked)
   for (auto it = unit_search_path().rbegin(); it != unit_search_path().rend(); ++it) {
-    auto entries = files.list(*it + "/" + name + ".d");
+    const std::string dir = *it + "/" + name + ".d";
+    auto entries = files.list(dir);
     if (!entries) return std::unexpected(entries.error());
     if (!*entries) continue;
-    for (const auto& e : **entries)
-      if (!e.is_directory && e.name.ends_with(".conf")) dropins[e.name] = *it + "/" + name + ".d/" + e.name;
+    for (const auto& e : **entries) {
+      if (e.is_directory || !e.name.ends_with(".conf")) continue;
+      auto link = files.read_link(dir + "/" + e.name);
+      if (!link) return std::unexpected(link.error());
+      const bool masked = *link && normalize_path(**link, dir) == "/dev/null";
+      dropins[e.name] = masked ? "" : dir + "/" + e.name;
+    }
   }
-  std::vector<systemd::Directive> directives;
+  std::vector<std::string> out{};
+  for (const auto& [n, path] : dropins)
+    if (!path.empty()) out.push_back(path);
+  return out;
+}
+
+// Every [Service] directive of the unit, fragment first, specifiers expanded.
+Result<std::vector<systemd::Directive>> service_directives(const FileTree& files, const UnitSources& unit,
+                                                           const DiscoveryOptions& options, Sources& sources) {
+  std::vector<systemd::Directive> out{};
   std::vector<std::string> unit_files = {unit.fragment};
-  for (const auto& [n, path] : dropins) {
-    unit.drop_ins.push_back(path);
-    unit_files.push_back(path);
-  }
+  unit_files.insert(unit_files.end(), unit.drop_ins.begin(), unit.drop_ins.end());
+  const systemd::SpecifierContext spec{.unit = unit.name, .fragment = unit.fragment, .hostname = options.hostname};
   for (const auto& path : unit_files) {
     if (!sources.contents.contains(path)) {
       auto content = files.read(path);
@@ -145,115 +247,227 @@ Result<std::optional<UnitSources>> read_unit(const FileTree& files, const std::s
     }
     auto parsed = systemd::parse_unit_file(path, sources.contents[path]);
     if (!parsed) return std::unexpected(parsed.error());
-    directives.insert(directives.end(), parsed->begin(), parsed->end());
-  }
-
-  // Environment= first, then EnvironmentFile= (which overrides it), as systemd does.
-  systemd::Environment env;
-  std::vector<std::pair<std::string, bool>> env_files;  // path, optional
-  std::optional<systemd::Directive> exec_start;
-  for (const auto& d : directives) {
-    if (d.section != "Service") continue;
-    if (d.key == "Environment") {
-      if (d.value.empty()) {
-        env.clear();
-        continue;
+    for (auto& d : *parsed) {
+      if (d.section != "Service") continue;
+      if (d.key == "Environment" || d.key == "EnvironmentFile" || d.key == "ExecStart" || d.key == "WorkingDirectory") {
+        auto expanded = systemd::expand_specifiers(d.value, spec, d.origin);
+        if (!expanded) return std::unexpected(expanded.error());
+        d.value = std::move(*expanded);
       }
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+struct UnitCommand {
+  std::vector<systemd::Word> words{};
+  std::string working_dir = "/";
+};
+
+// Environment= first, then EnvironmentFile= (which overrides it), as systemd does; then
+// ExecStart with $VAR and ${VAR} expanded.
+Result<UnitCommand> unit_command(const FileTree& files, UnitSources& unit, const std::vector<systemd::Directive>& directives,
+                                 Sources& sources) {
+  systemd::Environment env;
+  struct EnvFileRef {
+    std::string path{};
+    bool optional{};
+    systemd::Origin origin{};
+  };
+  std::vector<EnvFileRef> env_files{};
+  std::optional<systemd::Directive> exec_start{};
+  UnitCommand cmd;
+  for (const auto& d : directives) {
+    if (d.key == "Environment") {
+      if (d.value.empty()) env.clear();
       auto assignments = systemd::parse_environment_directive(d);
       if (!assignments) return std::unexpected(assignments.error());
       for (auto& a : *assignments) env[a.name] = a;
     } else if (d.key == "EnvironmentFile") {
-      if (d.value.empty()) {
-        env_files.clear();
-        continue;
-      }
-      bool optional = d.value.starts_with('-');
-      env_files.emplace_back(optional ? d.value.substr(1) : d.value, optional);
+      if (d.value.empty()) env_files.clear();
+      else if (d.value.starts_with('-')) env_files.push_back({d.value.substr(1), true, d.origin});
+      else env_files.push_back({d.value, false, d.origin});
     } else if (d.key == "ExecStart") {
-      if (d.value.empty())
-        exec_start.reset();
-      else
-        exec_start = d;
+      if (d.value.empty()) exec_start.reset();
+      else exec_start = d;
+    } else if (d.key == "WorkingDirectory" && !d.value.empty()) {
+      std::string wd = d.value.starts_with('-') ? d.value.substr(1) : d.value;
+      cmd.working_dir = wd == "~" ? "/root" : normalize_path(wd);
     }
   }
-  for (const auto& [path, optional] : env_files) {
-    auto content = files.read(path);
+  for (const auto& ref : env_files) {
+    auto content = files.read(ref.path);
     if (!content) return std::unexpected(content.error());
     if (!*content) {
-      if (!optional)
+      if (!ref.optional)
         sources.warnings.push_back(fmt::format("{}: EnvironmentFile={} does not exist (systemd will refuse to start the unit)",
-                                               unit.fragment, path));
+                                               systemd::to_string(ref.origin), ref.path));
       continue;
     }
-    unit.environment_files.push_back(path);
-    sources.contents[path] = **content;
-    auto assignments = systemd::parse_environment_file(path, **content);
+    unit.environment_files.push_back(ref.path);
+    sources.contents[ref.path] = **content;
+    auto assignments = systemd::parse_environment_file(ref.path, **content);
     if (!assignments) return std::unexpected(assignments.error());
     for (auto& a : *assignments) env[a.name] = a;
   }
-  unit.embeds_kubelet = embedded_dropin_dir(name).has_value();
   if (exec_start) {
     unit.exec_start = exec_start->origin;
     auto words = systemd::expand_command_line(*exec_start, env);
     if (!words) return std::unexpected(words.error());
-    argv_words = std::move(*words);
+    cmd.words = std::move(*words);
   }
-  return std::optional<UnitSources>{std::move(unit)};
+  return cmd;
+}
+
+struct UnitRead {
+  std::optional<UnitSources> unit{};
+  UnitCommand command;
+};
+
+Result<UnitRead> read_unit(const FileTree& files, const std::string& name, const DiscoveryOptions& options,
+                           Sources& sources) {
+  auto fragment = find_fragment(files, name, sources);
+  if (!fragment) return std::unexpected(fragment.error());
+  if (fragment->path.empty()) return UnitRead{};
+  if (fragment->mask) {
+    sources.masked.push_back(fmt::format("{} (masked: {})", name, *fragment->mask));
+    return UnitRead{};
+  }
+  UnitSources unit{.name = name, .fragment = fragment->path};
+  auto dropins = collect_unit_dropins(files, name);
+  if (!dropins) return std::unexpected(dropins.error());
+  unit.drop_ins = std::move(*dropins);
+  auto directives = service_directives(files, unit, options, sources);
+  if (!directives) return std::unexpected(directives.error());
+  auto command = unit_command(files, unit, *directives, sources);
+  if (!command) return std::unexpected(command.error());
+  unit.embeds_kubelet = embedding_distribution(name).has_value();
+  return UnitRead{.unit = std::move(unit), .command = std::move(*command)};
+}
+
+// The unit: named, or the first candidate that exists and is not masked.
+Result<UnitCommand> find_unit(const FileTree& files, const DiscoveryOptions& options, Sources& sources) {
+  const bool automatic = options.unit == "auto";
+  const std::vector<std::string> names = automatic ? candidate_units() : std::vector<std::string>{options.unit};
+  for (const auto& name : names) {
+    auto read = read_unit(files, name, options, sources);
+    if (!read) return std::unexpected(read.error());
+    if (read->unit) {
+      sources.unit = std::move(read->unit);
+      return std::move(read->command);
+    }
+  }
+  if (!automatic && !sources.masked.empty())
+    return fail(fmt::format("unit {} is masked ({}); systemd will not start it", options.unit, sources.masked.back()));
+  if (!automatic)
+    return fail(fmt::format("unit {} not found in {}", options.unit, fmt::join(unit_search_path(), ", ")));
+  return UnitCommand{};
 }
 
 }  // namespace
 
-Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options) {
-  Sources sources;
+namespace {
 
-  // 1. The unit: named, or the first candidate that exists.
-  std::vector<systemd::Word> unit_words;
-  std::vector<std::string> names = options.unit == "auto" ? candidate_units() : std::vector<std::string>{options.unit};
-  for (const auto& name : names) {
-    auto unit = read_unit(files, name, sources, unit_words);
-    if (!unit) return std::unexpected(unit.error());
-    if (*unit) {
-      sources.unit = std::move(**unit);
-      break;
-    }
-  }
-  if (!sources.unit && options.unit != "auto")
-    return fail(fmt::format("unit {} not found in {}", options.unit, fmt::join(unit_search_path(), ", ")));
-
-  // 2. The command line: the running process is the truth now; the unit is what the next
-  //    restart will run. Flags are edited where the unit defines them.
-  const bool unit_runs_kubelet = sources.unit && !sources.unit->embeds_kubelet && !unit_words.empty();
-  std::vector<std::string> unit_argv;
-  for (const auto& w : unit_words) unit_argv.push_back(w.text);
+// The command line: the running process is the truth now; the unit is what the next
+// restart will run. Flags are edited where the unit defines them.
+void kubelet_command_line(const DiscoveryOptions& options, const UnitCommand& command, Sources& sources) {
+  const bool unit_runs_kubelet = sources.unit && !sources.unit->embeds_kubelet && !command.words.empty();
   if (unit_runs_kubelet) {
-    sources.argv = unit_argv;
-    sources.argv_from = "unit " + sources.unit->name + " ExecStart (" + systemd::to_string(*sources.unit->exec_start) + ")";
-    sources.flags = parse_flags(unit_words);
+    for (const auto& w : command.words) sources.argv.push_back(w.text);
+    sources.argv_from =
+        "unit " + sources.unit->name + " ExecStart (" + systemd::to_string(*sources.unit->exec_start) + ")";
+    sources.flags = parse_flags(command.words);
     // Compare the flags only: a kubelet started through an interpreter or a wrapper has
     // a longer argv[0] part than the unit's ExecStart.
+    const auto& unit_argv = sources.argv;
     auto ends_with_flags = [&](const std::vector<std::string>& running) {
       const std::size_t n = unit_argv.size() - 1;
-      return running.size() >= n && std::equal(unit_argv.begin() + 1, unit_argv.end(), running.end() - static_cast<std::ptrdiff_t>(n));
+      return running.size() >= n &&
+             std::equal(unit_argv.begin() + 1, unit_argv.end(), running.end() - static_cast<std::ptrdiff_t>(n));
     };
     if (options.running_argv && !ends_with_flags(*options.running_argv))
       sources.warnings.push_back(fmt::format(
           "the running kubelet (pid {}) has a different command line than its unit files: the unit "
           "changed since kubelet started, and its new flags take effect at the next restart",
           options.running_pid.value_or(0)));
-  } else if (options.running_argv) {
+  } else if (options.running_argv && !(sources.unit && sources.unit->embeds_kubelet)) {
     sources.argv = *options.running_argv;
     sources.argv_from = fmt::format("/proc/{}/cmdline", options.running_pid.value_or(0));
     sources.flags = parse_flags(plain_words(sources.argv));
   }
+}
 
-  // 3. The configuration file.
+// `kubelet-arg` entries of one k3s/RKE2 config file: a list or a single string.
+Result<std::vector<Flag>> rancher_config_args(const std::string& path, const std::string& text) {
+  std::vector<Flag> out{};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return fail(fmt::format("{}: not valid YAML: line {}: {}", path, e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap()) return out;
+  const std::string why = "k3s/RKE2 pass it to kubelet from their own configuration";
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    if (key != "kubelet-arg" && key != "kubelet-arg+") continue;
+    auto add = [&](const YAML::Node& n) {
+      out.push_back(kubelet_arg_flag(n.Scalar(), {path, static_cast<std::size_t>(n.Mark().line) + 1}, why));
+    };
+    if (kv.second.IsScalar()) add(kv.second);
+    if (kv.second.IsSequence())
+      for (const auto& item : kv.second)
+        if (item.IsScalar()) add(item);
+  }
+  return out;
+}
+
+// k3s/RKE2: kubelet flags come from `kubelet-arg` in config.yaml, then config.yaml.d/*.yaml
+// in name order, then `--kubelet-arg` on their command line; the last one wins.
+Result<void> embedded_kubelet_args(const FileTree& files, const UnitCommand& command, Sources& sources) {
+  const auto distro = embedding_distribution(sources.unit->name);
+  std::string config_yaml = distro->config_yaml;
+  std::vector<Flag> cli{};
+  const std::string why = sources.unit->name + " passes it to kubelet with --kubelet-arg";
+  for (std::size_t i = 1; i < command.words.size(); ++i) {
+    const auto& w = command.words[i].text;
+    const bool has_next = i + 1 < command.words.size();
+    if (w.starts_with("--kubelet-arg=")) cli.push_back(kubelet_arg_flag(w.substr(14), command.words[i].origin, why));
+    else if (w == "--kubelet-arg" && has_next) cli.push_back(kubelet_arg_flag(command.words[i + 1].text, command.words[i + 1].origin, why)), ++i;
+    else if (w.starts_with("--config=")) config_yaml = normalize_path(w.substr(9));
+    else if ((w == "--config" || w == "-c") && has_next) config_yaml = normalize_path(command.words[++i].text);
+  }
+  std::vector<std::string> paths = {config_yaml};
+  auto entries = files.list(config_yaml + ".d");
+  if (!entries) return std::unexpected(entries.error());
+  for (const auto& e : entries->value_or(std::vector<DirEntry>{}))
+    if (!e.is_directory && (e.name.ends_with(".yaml") || e.name.ends_with(".yml"))) paths.push_back(config_yaml + ".d/" + e.name);
+  for (const auto& path : paths) {
+    auto content = files.read(path);
+    if (!content) return std::unexpected(content.error());
+    if (!*content) continue;
+    sources.contents[path] = **content;
+    sources.rancher_configs.push_back(path);
+    auto args = rancher_config_args(path, **content);
+    if (!args) return std::unexpected(args.error());
+    sources.flags.insert(sources.flags.end(), args->begin(), args->end());
+  }
+  sources.flags.insert(sources.flags.end(), cli.begin(), cli.end());
+  if (!sources.flags.empty()) sources.argv_from = distro->name + " kubelet-arg";
+  return {};
+}
+
+Result<void> locate_config_file(const FileTree& files, const DiscoveryOptions& options, const std::string& working_dir,
+                                Sources& sources) {
+  const bool embedded = sources.unit && sources.unit->embeds_kubelet;
   if (options.config_file != "auto") {
-    sources.config_file = options.config_file;
+    sources.config_file = normalize_path(options.config_file);
     sources.config_file_reason = "set in nodeimg's configuration";
   } else if (const Flag* f = sources.flag("config"); f && f->value && !f->value->empty()) {
-    sources.config_file = *f->value;
+    sources.config_file = normalize_path(*f->value, working_dir);
     sources.config_file_reason = "--config" + (f->origin ? " (" + systemd::to_string(*f->origin) + ")" : "");
-  } else if (sources.argv.empty() && !(sources.unit && sources.unit->embeds_kubelet)) {
+  } else if (sources.argv.empty() && !embedded) {
     for (const auto& path : well_known_config_files()) {
       auto content = files.read(path);
       if (!content) return std::unexpected(content.error());
@@ -264,33 +478,34 @@ Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options)
       }
     }
   } else {
-    sources.config_file_reason = sources.unit && sources.unit->embeds_kubelet
-                                     ? sources.unit->name + " generates kubelet's configuration"
-                                     : "kubelet is started without --config";
+    sources.config_file_reason =
+        embedded ? sources.unit->name + " generates kubelet's configuration" : "kubelet is started without --config";
   }
-  if (sources.config_file) {
-    auto content = files.read(*sources.config_file);
-    if (!content) return std::unexpected(content.error());
-    if (!*content) return fail(fmt::format("kubelet's config file {} ({}) does not exist", *sources.config_file,
-                                           sources.config_file_reason));
-    sources.contents[*sources.config_file] = **content;
-  }
+  if (!sources.config_file) return {};
+  auto content = files.read(*sources.config_file);
+  if (!content) return std::unexpected(content.error());
+  if (!*content)
+    return fail(fmt::format("kubelet's config file {} ({}) does not exist", *sources.config_file, sources.config_file_reason));
+  sources.contents[*sources.config_file] = **content;
+  return {};
+}
 
-  // 4. The drop-in directory.
+Result<void> choose_dropin_dir(const FileTree& files, const DiscoveryOptions& options, const std::string& working_dir,
+                               Sources& sources) {
   if (options.dropin_dir == "none") {
     sources.dropin_dir_reason = "disabled in nodeimg's configuration";
   } else if (options.dropin_dir != "auto") {
-    sources.dropin_dir = options.dropin_dir;
+    sources.dropin_dir = normalize_path(options.dropin_dir);
     sources.dropin_dir_reason = "set in nodeimg's configuration";
   } else if (const Flag* f = sources.flag("config-dir"); f && f->value && !f->value->empty()) {
-    sources.dropin_dir = *f->value;
+    sources.dropin_dir = normalize_path(*f->value, working_dir);
     sources.dropin_dir_reason = "--config-dir" + (f->origin ? " (" + systemd::to_string(*f->origin) + ")" : "");
-  } else if (auto embedded = sources.unit ? embedded_dropin_dir(sources.unit->name) : std::nullopt) {
-    sources.dropin_dir = *embedded;
+  } else if (auto distro = sources.unit ? embedding_distribution(sources.unit->name) : std::nullopt) {
+    sources.dropin_dir = distro->dropin_dir;
     sources.dropin_dir_reason = sources.unit->name + " reads this drop-in directory";
   } else if (!sources.unit && sources.argv.empty()) {
     for (const char* unit : {"k3s", "rke2"}) {
-      auto dir = *embedded_dropin_dir(unit);
+      const auto dir = embedding_distribution(unit)->dropin_dir;
       auto entries = files.list(dir);
       if (!entries) return std::unexpected(entries.error());
       if (*entries) {
@@ -302,19 +517,37 @@ Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options)
   } else {
     sources.dropin_dir_reason = "kubelet is started without --config-dir";
   }
-  if (sources.dropin_dir) {
-    auto entries = files.list(*sources.dropin_dir);
-    if (!entries) return std::unexpected(entries.error());
-    if (!*entries)
-      return fail(fmt::format("kubelet's drop-in directory {} ({}) does not exist", *sources.dropin_dir,
-                              sources.dropin_dir_reason));
-    if (auto r = walk_dropins(files, *sources.dropin_dir, sources.dropin_files); !r) return std::unexpected(r.error());
-    for (const auto& path : sources.dropin_files) {
-      auto content = files.read(path);
-      if (!content) return std::unexpected(content.error());
-      sources.contents[path] = content->value_or("");
-    }
+  return {};
+}
+
+Result<void> read_dropin_dir(const FileTree& files, Sources& sources) {
+  auto entries = files.list(*sources.dropin_dir);
+  if (!entries) return std::unexpected(entries.error());
+  if (!*entries)
+    return fail(fmt::format("kubelet's drop-in directory {} ({}) does not exist", *sources.dropin_dir,
+                            sources.dropin_dir_reason));
+  if (auto r = walk_dropins(files, *sources.dropin_dir, sources.dropin_files); !r) return std::unexpected(r.error());
+  for (const auto& path : sources.dropin_files) {
+    auto content = files.read(path);
+    if (!content) return std::unexpected(content.error());
+    sources.contents[path] = content->value_or("");
   }
+  return {};
+}
+
+}  // namespace
+
+Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options) {
+  Sources sources;
+  auto command = find_unit(files, options, sources);
+  if (!command) return std::unexpected(command.error());
+  kubelet_command_line(options, *command, sources);
+  if (sources.unit && sources.unit->embeds_kubelet)
+    if (auto ok = embedded_kubelet_args(files, *command, sources); !ok) return std::unexpected(ok.error());
+  if (auto ok = locate_config_file(files, options, command->working_dir, sources); !ok) return std::unexpected(ok.error());
+  if (auto ok = choose_dropin_dir(files, options, command->working_dir, sources); !ok) return std::unexpected(ok.error());
+  if (sources.dropin_dir)
+    if (auto ok = read_dropin_dir(files, sources); !ok) return std::unexpected(ok.error());
   return sources;
 }
 

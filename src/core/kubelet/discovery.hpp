@@ -1,7 +1,8 @@
 #pragma once
 // Where does this node's kubelet really take its configuration from? The running
 // process's argv, else its systemd unit (ExecStart, Environment=, EnvironmentFile=, all
-// drop-ins, in systemd's order), else the well-known paths of each distribution.
+// drop-ins, in systemd's order, specifiers expanded, masked units skipped), k3s/RKE2
+// `kubelet-arg`s, else the well-known paths of each distribution.
 #include <map>
 #include <optional>
 #include <string>
@@ -17,41 +18,50 @@ struct DiscoveryOptions {
   std::string config_file = "auto";  // or a path
   std::string dropin_dir = "auto";   // or a path, or "none"
   // argv of the running kubelet (from /proc), when there is one and /proc may be read.
-  std::optional<std::vector<std::string>> running_argv;
-  std::optional<int> running_pid;
+  std::optional<std::vector<std::string>> running_argv{};
+  std::optional<int> running_pid{};
+  std::string hostname{};  // for the %H/%l specifiers; empty = unknown
+  // Files nodeimg wrote and still owns (from its state): path -> the bytes it wrote.
+  std::map<std::string, std::string> owned_files{};
 };
 
 // One kubelet command-line flag and where it is written.
 struct Flag {
-  std::string name;                  // without dashes
-  std::optional<std::string> value;  // nullopt for a bare boolean flag
-  std::optional<systemd::Origin> origin;  // where the flag (and its value) is written
-  std::string variable;                   // the environment variable that carries it
+  std::string name{};                  // pflag's normalized name: no dashes, '_' read as '-'
+  std::string spelling{};              // the name as written, for edits
+  std::optional<std::string> value{};  // nullopt for a bare boolean flag
+  std::optional<systemd::Origin> origin{};  // where the flag is written
+  std::string variable;                   // the environment variable that carries it ($VAR)
+  std::string value_variable{};             // `--flag=${VAR}`: VAR holds the value...
+  std::optional<systemd::Origin> value_origin{};  // ...and is defined here
+  std::string not_editable{};  // why nodeimg will not edit it in place; empty when it can
 };
 
 struct UnitSources {
-  std::string name;
-  std::string fragment;               // the unit file
-  std::vector<std::string> drop_ins;  // in the order systemd applies them
-  std::vector<std::string> environment_files;  // those that exist
-  std::optional<systemd::Origin> exec_start;
+  std::string name{};
+  std::string fragment{};               // the unit file
+  std::vector<std::string> drop_ins{};  // in the order systemd applies them
+  std::vector<std::string> environment_files{};  // those that exist
+  std::optional<systemd::Origin> exec_start{};
   bool embeds_kubelet = false;  // k3s / rke2: kubelet runs inside another binary
 };
 
 enum class Source { Default, ConfigFile, DropIn, Flag };
 
 struct Sources {
-  std::optional<UnitSources> unit;
-  std::vector<std::string> argv;  // the kubelet command line the values come from
-  std::string argv_from;          // "/proc/PID/cmdline", "unit ExecStart" or empty
-  std::vector<Flag> flags;        // the flags of argv that nodeimg reads
-  std::optional<std::string> config_file;
-  std::string config_file_reason;
-  std::optional<std::string> dropin_dir;
-  std::string dropin_dir_reason;
-  std::vector<std::string> dropin_files;  // *.conf under dropin_dir, in kubelet's order
-  std::map<std::string, std::string> contents;  // bytes of every file above
-  std::vector<std::string> warnings;
+  std::optional<UnitSources> unit{};
+  std::vector<std::string> masked{};  // "kubelet.service (masked: /etc/systemd/system/kubelet.service -> /dev/null)"
+  std::vector<std::string> argv{};  // the kubelet command line the values come from
+  std::string argv_from{};          // "/proc/PID/cmdline", "unit ExecStart", "k3s kubelet-arg" or empty
+  std::vector<Flag> flags{};        // the flags of argv that nodeimg reads
+  std::vector<std::string> rancher_configs{};  // k3s/RKE2 config.yaml (+ .d) that exist
+  std::optional<std::string> config_file{};
+  std::string config_file_reason{};
+  std::optional<std::string> dropin_dir{};
+  std::string dropin_dir_reason{};
+  std::vector<std::string> dropin_files{};  // *.conf under dropin_dir, in kubelet's order
+  std::map<std::string, std::string> contents{};  // bytes of every file above
+  std::vector<std::string> warnings{};
 
   // The last occurrence of a flag (pflag keeps the last), or nullptr.
   const Flag* flag(std::string_view name) const;
@@ -63,5 +73,14 @@ Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options)
 const std::vector<std::string>& candidate_units();
 // systemd's unit search path, highest priority first.
 const std::vector<std::string>& unit_search_path();
+// Unit directories whose files belong to packages: never edited in place.
+bool is_vendor_unit_path(std::string_view path);
+
+// `path` made absolute against `working_dir` and lexically cleaned ("//", "/./", "..",
+// a trailing slash), as the kernel would resolve it without symlinks.
+std::string normalize_path(std::string_view path, std::string_view working_dir = "/");
+
+// pflag's name normalization in kubelet: '_' is read as '-'.
+std::string normalize_flag_name(std::string_view name);
 
 }  // namespace nodeimg::kubelet

@@ -1,13 +1,16 @@
 #include "core/kubelet/document.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <sstream>
 #include <set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/mark.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/kubelet/settings.hpp"
+#include "core/kubelet/yaml11.hpp"
 #include "core/common/text.hpp"
 
 namespace nodeimg::kubelet {
@@ -22,49 +25,6 @@ const Entry* Document::last(std::string_view key) const {
 }
 
 namespace {
-
-// Plain-scalar resolution as kubelet's YAML decoder (go-yaml v2, YAML 1.1) does it.
-Json resolve_plain(const std::string& s) {
-  static const std::set<std::string> nulls = {"", "~", "null", "Null", "NULL"};
-  static const std::set<std::string> trues = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"};
-  static const std::set<std::string> falses = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"};
-  static const std::regex integer(R"([-+]?(0|[1-9][0-9]*))");
-  static const std::regex number(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (nulls.contains(s)) return nullptr;
-  if (trues.contains(s)) return true;
-  if (falses.contains(s)) return false;
-  if (std::regex_match(s, integer)) {
-    try {
-      return std::stoll(s);
-    } catch (const std::out_of_range&) {
-      return s;
-    }
-  }
-  if (std::regex_match(s, number)) return std::stod(s);
-  return s;
-}
-
-Json to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return node.Scalar();
-      return resolve_plain(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      Json arr = Json::array();
-      for (const auto& item : node) arr.push_back(to_json(item));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      Json obj = Json::object();
-      for (const auto& kv : node) obj[kv.first.Scalar()] = to_json(kv.second);
-      return obj;
-    }
-  }
-  return nullptr;
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
@@ -100,9 +60,232 @@ std::size_t plain_end(std::string_view t, std::size_t begin, bool flow) {
   return i;
 }
 
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+// A top-level key and the first event of its value, as the YAML parser reported them.
+struct TopLevelPair {
+  std::string key{};
+  std::size_t key_pos = 0, key_line = 0;
+  std::size_t value_pos = 0;
+  bool value_is_scalar = false;  // a scalar (not null, not a collection)
+  bool value_is_null = false;
+  std::string value_tag{};
+  std::string value_text{};
+};
+
+// Builds the document's JSON value from yaml-cpp's events (no node tree: memory stays
+// proportional to the data kept) and records every construct nodeimg refuses to model,
+// because go-yaml v2 resolves it differently than a plain reading would (anchors and
+// aliases, merge keys, explicit tags).
+class JsonBuilder final : public YAML::EventHandler {
+ public:
+  explicit JsonBuilder(std::size_t offset) : offset_(offset) {}
+  Json root{};
+  std::vector<TopLevelPair> pairs{};
+  std::optional<std::string> refusal;  // "a merge key (<<) at line 7"
+  bool top_is_map = false;
+  bool top_is_flow = false;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t a) override {
+    check_anchor(m, a);
+    add(Json(nullptr), m, "", "", true, false);
+  }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { refuse("an alias (*name)", m); }
+  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, const std::string& v) override {
+    check_anchor(m, a);
+    if (tag != "?" && tag != "!") refuse("an explicit tag (" + tag + ")", m);
+    if (tag == "?" && v == "<<" && expecting_key()) refuse("a merge key (<<)", m);
+    add(tag == "!" ? Json(v) : resolve_plain_scalar(v), m, tag, v, false, true);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+    open(m, tag, a, Json::array(), false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, YAML::EmitterStyle::value style) override {
+    if (stack_.empty()) top_is_map = true, top_is_flow = style == YAML::EmitterStyle::Flow;
+    open(m, tag, a, Json::object(), true);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    Json value{};
+    bool is_map = false;
+    std::optional<std::string> key{};
+    YAML::Mark start;
+  };
+  std::size_t offset_{};
+  std::vector<Frame> stack_{};
+
+  bool expecting_key() const { return !stack_.empty() && stack_.back().is_map && !stack_.back().key; }
+  void refuse(const std::string& what, const YAML::Mark& m) {
+    if (!refusal) refusal = fmt::format("{} at line {}", what, m.line + 1);
+  }
+  void check_anchor(const YAML::Mark& m, YAML::anchor_t a) {
+    if (a != YAML::NullAnchor) refuse("an anchor (&name)", m);
+  }
+  void open(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, Json empty, bool is_map) {
+    check_anchor(m, a);
+    if (tag != "?" && tag != "!" && !tag.empty()) refuse("an explicit tag (" + tag + ")", m);
+    if (stack_.size() == 1 && stack_[0].is_map && stack_[0].key) note_value(m, "", "", false, false);
+    stack_.push_back({std::move(empty), is_map, std::nullopt, m});
+  }
+  void close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (stack_.empty()) {
+      root = std::move(f.value);
+      return;
+    }
+    store(std::move(f.value));
+  }
+  void note_value(const YAML::Mark& m, const std::string& tag, const std::string& text, bool null, bool scalar) {
+    auto& p = pairs.back();
+    p.value_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos));
+    p.value_is_null = null;
+    p.value_is_scalar = scalar;
+    p.value_tag = tag;
+    p.value_text = text;
+  }
+  void add(Json v, const YAML::Mark& m, const std::string& tag, const std::string& text, bool null, bool scalar) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return;
+    }
+    Frame& f = stack_.back();
+    if (f.is_map && !f.key) {
+      // sigs.k8s.io/yaml turns every key into a string.
+      f.key = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("null") : v.dump();
+      if (stack_.size() == 1)
+        pairs.push_back({.key = *f.key, .key_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos)),
+                         .key_line = static_cast<std::size_t>(m.line) + 1});
+      return;
+    }
+    if (stack_.size() == 1 && f.is_map) note_value(m, tag, text, null, scalar);
+    store(std::move(v));
+  }
+  void store(Json v) {
+    Frame& f = stack_.back();
+    if (f.is_map) {
+      f.value[*f.key] = std::move(v);  // a duplicate key: the last one wins, as in kubelet
+      f.key.reset();
+    } else {
+      f.value.push_back(std::move(v));
+    }
+  }
+};
+
+// Counts the documents after the first one without building anything.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 std::string yaml_error(const std::string& path, const YAML::Exception& e) {
-  return fmt::format("{}: not valid YAML: line {}, column {}: {}", path, e.mark.line + 1,
-                     e.mark.column + 1, e.msg);
+  return fmt::format("{}: not valid YAML: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg);
+}
+
+// kubelet's decoder takes a file whose first non-blank byte is `{` as JSON (no BOM
+// allowed in front), everything else as YAML.
+Result<void> classify_format(Document& doc) {
+  const std::string_view t = doc.text;
+  const auto first = t.find_first_not_of(" \t\r\n\v\f");
+  if (first == std::string_view::npos) return fail(fmt::format("{}: the file is empty", doc.path));
+  if (t[first] != '{') return {};
+  try {
+    auto parsed = Json::parse(t);
+    if (!parsed.is_object()) return fail(fmt::format("{}: not a JSON object", doc.path));
+    doc.format = DocumentFormat::kJson;
+    doc.data = std::move(parsed);
+  } catch (const Json::parse_error& e) {
+    return fail(fmt::format("{}: not valid JSON (kubelet reads a file that starts with {{ as JSON): {}", doc.path,
+                            e.what()));
+  }
+  return {};
+}
+
+// Runs the YAML parser over the text; fills doc.data (YAML) and returns the top-level pairs.
+Result<std::vector<TopLevelPair>> read_events(Document& doc) {
+  const std::size_t offset = doc.text.starts_with(kBom) ? kBom.size() : 0;
+  JsonBuilder builder(offset);
+  try {
+    std::istringstream in(doc.text);
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(builder)) return fail(fmt::format("{}: the file holds no document", doc.path));
+    DocumentCounter counter;
+    std::size_t documents = 1;
+    while (parser.HandleNextDocument(counter)) ++documents;
+    if (documents > 1)
+      return fail(fmt::format("{}: the file holds {} YAML documents; kubelet reads the first one only and nodeimg "
+                              "refuses to guess (keep one document)",
+                              doc.path, documents));
+  } catch (const YAML::Exception& e) {
+    return fail(yaml_error(doc.path, e));
+  }
+  if (builder.refusal)
+    return fail(fmt::format("{}: {}: nodeimg does not model this YAML construct and will not claim what kubelet reads; "
+                            "write the values out plainly",
+                            doc.path, *builder.refusal));
+  if (builder.root.is_null()) return fail(fmt::format("{}: the file holds no document", doc.path));
+  if (!builder.top_is_map || !builder.root.is_object())
+    return fail(fmt::format("{}: the top level is not a mapping", doc.path));
+  doc.flow = builder.top_is_flow;
+  if (doc.format == DocumentFormat::kYaml) doc.data = std::move(builder.root);
+  return std::move(builder.pairs);
+}
+
+// Where a top-level pair's bytes are, and whether its value can be replaced in place.
+Entry locate_entry(const Document& doc, const TopLevelPair& p) {
+  const std::string_view t = doc.text;
+  Entry e;
+  e.key = p.key;
+  e.line = p.key_line;
+  e.key_begin = p.key_pos;
+  if (e.key_begin < t.size() && (t[e.key_begin] == '"' || t[e.key_begin] == '\'')) {
+    e.key_end = quoted_end(t, e.key_begin);
+    if (e.key_end == std::string_view::npos) e.key_end = e.key_begin;
+  } else {
+    e.key_end = e.key_begin;
+    while (e.key_end < t.size() && t[e.key_end] != ':' && t[e.key_end] != '\n') ++e.key_end;
+    while (e.key_end > e.key_begin && is_space(t[e.key_end - 1])) --e.key_end;
+  }
+  std::size_t colon = e.key_end;
+  while (colon < t.size() && is_space(t[colon])) ++colon;
+  if (colon >= t.size() || t[colon] != ':') return e;
+  std::size_t vb = colon + 1;
+  while (vb < t.size() && is_space(t[vb])) ++vb;
+  const bool empty = vb >= t.size() || t[vb] == '\n' || t[vb] == '\r' || t[vb] == '#' ||
+                     (doc.flow && (t[vb] == ',' || t[vb] == '}'));
+  if (p.value_is_null && empty) {
+    // `key:` with nothing after it: the value is inserted right after the colon.
+    e.value_begin = e.value_end = colon + 1;
+    e.editable = true;
+  } else if ((p.value_is_scalar || p.value_is_null) && vb == p.value_pos) {
+    e.value_begin = vb;
+    if (t[vb] == '"' || t[vb] == '\'') {
+      e.quote = t[vb];
+      e.value_end = quoted_end(t, vb);
+      e.editable = e.value_end != std::string_view::npos;
+      if (!e.editable) e.value_end = vb;
+    } else {
+      e.value_end = plain_end(t, vb, doc.flow);
+      // Folded or otherwise clever scalars fail this check and are left alone.
+      e.editable = p.value_is_null || t.substr(vb, e.value_end - vb) == p.value_text;
+    }
+  } else {
+    e.value_begin = e.value_end = p.value_pos;
+  }
+  return e;
 }
 
 }  // namespace
@@ -111,86 +294,15 @@ Result<Document> parse_document(std::string path, std::string text) {
   Document doc;
   doc.path = std::move(path);
   doc.text = std::move(text);
-  const std::string_view t = doc.text;
-
-  auto first = t.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return fail(fmt::format("{}: the file is empty", doc.path));
-  if (t[first] == '{') {
-    // JSON is decoded strictly; YAML flow style that is not JSON falls through to YAML.
-    try {
-      auto parsed = Json::parse(t);
-      if (!parsed.is_object()) return fail(fmt::format("{}: not a JSON object", doc.path));
-      doc.format = DocumentFormat::kJson;
-    } catch (const Json::parse_error& e) {
-      bool looks_like_json = t.find("\"apiVersion\"") != std::string_view::npos ||
-                             t.find("\"kind\"") != std::string_view::npos;
-      if (looks_like_json) return fail(fmt::format("{}: not valid JSON: {}", doc.path, e.what()));
-    }
-  }
-
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(doc.text);
-  } catch (const YAML::Exception& e) {
-    return fail(yaml_error(doc.path, e));
-  }
-  if (docs.empty() || docs[0].IsNull()) return fail(fmt::format("{}: the file holds no document", doc.path));
-  if (docs.size() > 1)
-    return fail(fmt::format("{}: the file holds {} YAML documents; kubelet reads one", doc.path,
-                            docs.size()));
-  const YAML::Node& root = docs[0];
-  if (!root.IsMap()) return fail(fmt::format("{}: the top level is not a mapping", doc.path));
-  doc.flow = root.Style() == YAML::EmitterStyle::Flow;
-
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const YAML::Node& k = it->first;
-    const YAML::Node& v = it->second;
-    if (!k.IsScalar())
-      return fail(fmt::format("{}: line {}: a top-level key is not a scalar", doc.path, k.Mark().line + 1));
-    Entry e;
-    e.key = k.Scalar();
-    e.line = static_cast<std::size_t>(k.Mark().line) + 1;
-    e.key_begin = static_cast<std::size_t>(k.Mark().pos);
-    if (e.key_begin < t.size() && (t[e.key_begin] == '"' || t[e.key_begin] == '\'')) {
-      e.key_end = quoted_end(t, e.key_begin);
-      if (e.key_end == std::string_view::npos)
-        return fail(fmt::format("{}: line {}: multi-line key", doc.path, e.line));
-    } else {
-      e.key_end = e.key_begin;
-      while (e.key_end < t.size() && t[e.key_end] != ':' && t[e.key_end] != '\n') ++e.key_end;
-      while (e.key_end > e.key_begin && is_space(t[e.key_end - 1])) --e.key_end;
-    }
-    e.value = to_json(v);
-
-    // Locate the value's bytes: after the key, optional blanks, ':' and blanks.
-    std::size_t colon = e.key_end;
-    while (colon < t.size() && is_space(t[colon])) ++colon;
-    if (colon < t.size() && t[colon] == ':') {
-      std::size_t vb = colon + 1;
-      while (vb < t.size() && is_space(t[vb])) ++vb;
-      const bool empty = vb >= t.size() || t[vb] == '\n' || t[vb] == '\r' || t[vb] == '#' ||
-                         (doc.flow && (t[vb] == ',' || t[vb] == '}'));
-      if (v.IsNull() && empty && v.Tag().empty()) {
-        // `key:` with nothing after it: the value is inserted right after the colon.
-        e.value_begin = e.value_end = colon + 1;
-        e.editable = true;
-      } else if (v.IsScalar() && vb == static_cast<std::size_t>(v.Mark().pos)) {
-        e.value_begin = vb;
-        if (t[vb] == '"' || t[vb] == '\'') {
-          e.quote = t[vb];
-          e.value_end = quoted_end(t, vb);
-          e.editable = e.value_end != std::string_view::npos;
-          if (!e.editable) e.value_end = vb;
-        } else {
-          e.value_end = plain_end(t, vb, doc.flow);
-          // Anything clever (tags, anchors, folded lines) fails this check and is left alone.
-          e.editable = t.substr(vb, e.value_end - vb) == v.Scalar();
-        }
-      } else {
-        e.value_begin = e.value_end = static_cast<std::size_t>(std::max(0, v.Mark().pos));
-      }
-    }
-    doc.data[e.key] = e.value;
+  if (auto ok = classify_format(doc); !ok) return std::unexpected(ok.error());
+  auto pairs = read_events(doc);
+  if (!pairs) return std::unexpected(pairs.error());
+  doc.entries.reserve(pairs->size());
+  // Every occurrence of a duplicate key reports the value kubelet keeps (the last). For
+  // JSON the data is the JSON decoder's (5.0 stays a float, which kubelet refuses for an int).
+  for (const auto& p : *pairs) {
+    Entry e = locate_entry(doc, p);
+    e.value = doc.data.contains(p.key) ? doc.data[p.key] : Json();
     doc.entries.push_back(std::move(e));
   }
   return doc;
@@ -217,7 +329,7 @@ std::string render_value(const Document& doc, const Json& value, char original_q
   const std::string s = value.get<std::string>();
   if (original_quote == '\'') return "'" + s + "'";
   // A string that would read back as something else ("0", "true") must be quoted.
-  if (original_quote == '"' || !resolve_plain(s).is_string()) return Json(s).dump();
+  if (original_quote == '"' || !resolve_plain_scalar(s).is_string()) return Json(s).dump();
   return s;
 }
 
@@ -229,16 +341,16 @@ std::string render_key(const Document& doc, const std::string& key, const Entry&
 }
 
 struct Splice {
-  std::size_t begin, end;
-  std::string replacement;
+  std::size_t begin, end{};
+  std::string replacement{};
 };
 
 }  // namespace
 
 Result<std::string> set_values(const Document& doc, const std::vector<std::pair<std::string, Json>>& values) {
   const std::string_view t = doc.text;
-  std::vector<Splice> splices;
-  std::vector<std::pair<std::string, Json>> missing;
+  std::vector<Splice> splices{};
+  std::vector<std::pair<std::string, Json>> missing{};
   for (const auto& [key, value] : values) {
     bool found = false;
     for (const auto& e : doc.entries) {
@@ -264,8 +376,8 @@ Result<std::string> set_values(const Document& doc, const std::vector<std::pair<
     const std::size_t line_begin = text::line_start(t, text::line_of(t, kind->key_begin));
     std::string indent(t.substr(line_begin, kind->key_begin - line_begin));
     if (indent.find_first_not_of(" \t") != std::string::npos) indent.clear();
-    std::string insert;
-    std::size_t at;
+    std::string insert{};
+    std::size_t at{};
     if (doc.flow) {
       // After kind's value: `, "key": value` on a new line when entries are one per line.
       std::size_t prev = kind->key_begin;
@@ -279,7 +391,7 @@ Result<std::string> set_values(const Document& doc, const std::vector<std::pair<
     } else {
       // On the lines right after kind's line.
       std::size_t nl = t.find('\n', kind->value_end);
-      std::vector<std::string> lines;
+      std::vector<std::string> lines{};
       for (const auto& [key, value] : missing)
         lines.push_back(indent + render_key(doc, key, *kind) + ": " + render_value(doc, value, 0));
       if (nl == std::string_view::npos) {
@@ -316,9 +428,9 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
     return nullptr;
   };
   std::vector<const Entry*> kept;
-  std::set<std::string> existed;
+  std::set<std::string> existed{};
   for (const auto& e : before.entries) existed.insert(e.key);
-  std::map<std::string, int> added;
+  std::map<std::string, int> added{};
   for (const auto& e : after->entries) {
     if (!existed.contains(e.key)) {
       const Json* want = desired(e.key);

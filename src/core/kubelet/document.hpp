@@ -59,6 +59,7 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
                              const std::vector<std::pair<std::string, Json>>& values);
 
 // A drop-in file owned by nodeimg, holding `values`.
+// A drop-in file owned by nodeimg, holding `values`; its first line is nodeimg's marker.
 std::string render_dropin(std::string_view api_version, const std::vector<std::pair<std::string, Json>>& values);
 
 }  // namespace nodeimg::kubelet

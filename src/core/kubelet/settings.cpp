@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/common/duration.hpp"
+#include "core/kubelet/yaml11.hpp"
 
 namespace nodeimg::kubelet {
 
@@ -85,20 +86,12 @@ bool values_equal(const SettingSpec& spec, const Json& a, const Json& b) {
 Result<Json> parse_flag_value(const SettingSpec& spec, std::string_view text) {
   switch (spec.kind) {
     case SettingKind::Integer: {
-      long long v = 0;
-      std::size_t i = 0;
-      bool neg = false;
-      if (i < text.size() && (text[i] == '-' || text[i] == '+')) neg = text[i++] == '-';
-      if (i == text.size())
-        return fail(fmt::format("--{}: \"{}\" is not an integer", spec.flag, text));
-      for (; i < text.size(); ++i) {
-        if (text[i] < '0' || text[i] > '9')
-          return fail(fmt::format("--{}: \"{}\" is not an integer", spec.flag, text));
-        v = v * 10 + (text[i] - '0');
-        if (v > kInt32Max + 1LL)
-          return fail(fmt::format("--{}: \"{}\" is out of range", spec.flag, text));
-      }
-      return normalize_value(spec, Json(neg ? -v : v));
+      // pflag parses integer flags with strconv.ParseInt(text, 0, 32): 0x10, 010, 1_000.
+      auto v = parse_go_int(text);
+      if (!v) return fail(fmt::format("--{}: \"{}\" is not an integer", spec.flag, text));
+      if (*v < std::numeric_limits<std::int32_t>::min() || *v > kInt32Max)
+        return fail(fmt::format("--{}: \"{}\" is out of range", spec.flag, text));
+      return normalize_value(spec, Json(*v));
     }
     case SettingKind::Boolean:
       // Go's strconv.ParseBool, which pflag uses.

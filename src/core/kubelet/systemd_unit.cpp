@@ -86,6 +86,96 @@ Result<std::vector<std::string>> split_words(std::string_view s, const std::stri
 
 }  // namespace
 
+namespace {
+
+// systemd's unit-name unescaping: "-" is "/", "\\xNN" is the byte NN.
+std::string unescape_unit_part(std::string_view s, bool path) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '-' && path) {
+      out += '/';
+    } else if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x') {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 2, 2)), nullptr, 16));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct UnitNameParts {
+  std::string prefix, instance, full_without_suffix;
+};
+UnitNameParts split_unit_name(std::string_view unit) {
+  UnitNameParts p;
+  const auto dot = unit.rfind('.');
+  p.full_without_suffix = std::string(unit.substr(0, dot));
+  const auto at = p.full_without_suffix.find('@');
+  p.prefix = p.full_without_suffix.substr(0, at);
+  if (at != std::string::npos) p.instance = p.full_without_suffix.substr(at + 1);
+  return p;
+}
+
+// The value of one specifier letter, or nullopt when nodeimg cannot know it here.
+std::optional<std::string> specifier_value(char c, const SpecifierContext& ctx) {
+  const auto parts = split_unit_name(ctx.unit);
+  const std::string dir = ctx.fragment.substr(0, ctx.fragment.rfind('/'));
+  switch (c) {
+    case '%': return "%";
+    case 'n': return ctx.unit;
+    case 'N': return parts.full_without_suffix;
+    case 'p': return parts.prefix;
+    case 'P': return unescape_unit_part(parts.prefix, false);
+    case 'i': return parts.instance;
+    case 'I': return unescape_unit_part(parts.instance, false);
+    case 'j': return parts.prefix.substr(parts.prefix.rfind('-') == std::string::npos ? 0 : parts.prefix.rfind('-') + 1);
+    case 'f': {
+      std::string f = unescape_unit_part(parts.instance.empty() ? parts.prefix : parts.instance, true);
+      return f.starts_with('/') ? f : "/" + f;
+    }
+    case 'y': return ctx.fragment;
+    case 'Y': return dir;
+    case 't': return "/run";
+    case 'S': return "/var/lib";
+    case 'C': return "/var/cache";
+    case 'L': return "/var/log";
+    case 'E': return "/etc";
+    case 'T': return "/tmp";
+    case 'V': return "/var/tmp";
+    case 'h': return "/root";
+    case 's': return "/bin/sh";
+    case 'u': case 'g': return "root";
+    case 'U': case 'G': return "0";
+    case 'H': case 'l': {
+      if (ctx.hostname.empty()) return std::nullopt;
+      return c == 'H' ? ctx.hostname : ctx.hostname.substr(0, ctx.hostname.find('.'));
+    }
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Result<std::string> expand_specifiers(std::string_view value, const SpecifierContext& ctx, const Origin& where) {
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') {
+      out += value[i];
+      continue;
+    }
+    if (i + 1 >= value.size()) return fail(fmt::format("{}: a lone % at the end of the value", to_string(where)));
+    auto v = specifier_value(value[++i], ctx);
+    if (!v)
+      return fail(fmt::format("{}: systemd specifier %{} is not known to nodeimg on this node (it expands %n %N %p %P "
+                              "%i %I %j %f %y %Y %t %S %C %L %E %T %V %h %s %u %U %g %G %H %l %%)",
+                              to_string(where), value[i]));
+    out += *v;
+  }
+  return out;
+}
+
 Result<std::vector<Directive>> parse_unit_file(const std::string& path, std::string_view text) {
   std::vector<Directive> out;
   std::string section;
@@ -176,7 +266,7 @@ Result<std::vector<Word>> expand_command_line(const Directive& exec_start, const
               if (i > b) parts->push_back(s.substr(b, i - b));
             }
           }
-          for (auto& p : *parts) out.push_back({std::move(p), it->second.origin, name});
+          for (auto& p : *parts) out.push_back({.text = std::move(p), .origin = it->second.origin, .variable = name});
         }
         continue;
       }
@@ -203,38 +293,91 @@ Result<std::vector<Word>> expand_command_line(const Directive& exec_start, const
       text += w[i];
       literal_part = true;
     }
-    // A word mixing literal text and a variable is attributed to the variable's definition
-    // when the literal part is only a flag name (`--config=${CONFIG}`), else to ExecStart.
-    if (origin && literal_part && !(text::starts_with(w, "--") && w.find("=${") != std::string::npos))
-      origin.reset(), variable.clear();
-    out.push_back({std::move(text), origin.value_or(exec_start.origin), variable});
+    // `--flag=${VAR}`: the flag is written in ExecStart, its value in VAR's definition.
+    Word word{.text = std::move(text), .origin = exec_start.origin};
+    const auto open = w.find("=${");
+    if (origin && w.starts_with("--") && open != std::string::npos && w.ends_with('}') &&
+        w.find('$', open + 3) == std::string::npos && w.find('=') == open) {
+      word.value_variable = variable;
+      word.value_origin = *origin;
+    } else if (origin && !literal_part) {
+      word.origin = *origin;
+      word.variable = variable;
+    }
+    out.push_back(std::move(word));
+    continue;
   }
   return out;
 }
 
-Result<std::string> replace_flag_value(std::string_view text, std::size_t line, std::string_view flag,
-                                       std::string_view value, bool is_boolean) {
-  const std::string needle = "--" + std::string(flag);
-  std::size_t begin = text::line_start(text, line - 1);
+namespace {
+
+// The byte range of the logical line that starts on `line` (1-based).
+struct LineRange {
+  std::size_t begin = 0, end = 0;
+};
+Result<LineRange> logical_line_range(std::string_view text, std::size_t line) {
+  const std::size_t begin = line == 0 ? std::string_view::npos : text::line_start(text, line - 1);
   if (begin == std::string_view::npos) return fail(fmt::format("line {} does not exist", line));
-  // The logical line: continues while a physical line ends with a backslash.
   std::size_t end = begin;
   while (true) {
     std::size_t nl = text.find('\n', end);
-    if (nl == std::string_view::npos) {
-      end = text.size();
-      break;
-    }
+    if (nl == std::string_view::npos) return LineRange{begin, text.size()};
     std::string_view phys = text::strip_line_ending(text.substr(end, nl + 1 - end));
     end = nl + 1;
-    if (!phys.ends_with('\\')) break;
+    if (!phys.ends_with('\\')) return LineRange{begin, end};
   }
-  auto is_boundary_before = [&](std::size_t p) {
-    return p == 0 || is_ws(text[p - 1]) || text[p - 1] == '"' || text[p - 1] == '\'' || text[p - 1] == '=';
+}
+
+bool is_quote(char c) { return c == '"' || c == '\''; }
+
+// The bytes of a value token that starts at `p`, as a replacement target: the text inside
+// quotes when it is quoted, else a plain run. Refuses anything nodeimg could rewrite
+// wrongly: escapes, variables, specifiers, or text glued to the token.
+struct ValueSpan {
+  std::size_t begin = 0, end = 0;  // the bytes replaced by the new value
+};
+Result<ValueSpan> value_span(std::string_view text, std::size_t p, std::size_t end, std::string_view what) {
+  auto refuse = [&](std::size_t stop) {
+    std::size_t e = stop;
+    while (e < end && !is_ws(text[e])) ++e;
+    return fail(fmt::format("the value of {} is written as `{}`; nodeimg does not rewrite escaped, variable or "
+                            "glued values: edit it by hand",
+                            what, text.substr(p, std::min(e, end) - p)));
   };
-  auto word_end = [&](std::size_t p) {
-    while (p < end && !is_ws(text[p]) && text[p] != '"' && text[p] != '\'' && text[p] != '\\') ++p;
-    return p;
+  if (p < end && is_quote(text[p])) {
+    const char q = text[p];
+    std::size_t close = p + 1;
+    while (close < end && text[close] != q && text[close] != '\\' && text[close] != '$' && text[close] != '%' &&
+           text[close] != '\n')
+      ++close;
+    if (close >= end || text[close] != q) return refuse(close);
+    return ValueSpan{p + 1, close};
+  }
+  std::size_t e = p;
+  while (e < end && !is_ws(text[e]) && !is_quote(text[e]) && text[e] != '\\') {
+    if (text[e] == '$' || text[e] == '%') return refuse(e);
+    ++e;
+  }
+  // After the token: a blank, the end, a continuation, or the quote that closes an outer
+  // quoted string (followed by a blank or the end).
+  const bool clean = e >= end || is_ws(text[e]) ||
+                     (text[e] == '\\' && e + 1 < end && (text[e + 1] == '\n' || text[e + 1] == '\r')) ||
+                     (is_quote(text[e]) && (e + 1 >= end || is_ws(text[e + 1])));
+  if (!clean) return refuse(e);
+  return ValueSpan{p, e};
+}
+
+}  // namespace
+
+Result<std::string> replace_flag_value(std::string_view text, std::size_t line, std::string_view flag,
+                                       std::string_view value, bool is_boolean) {
+  const std::string needle = "--" + std::string(flag);
+  auto range = logical_line_range(text, line);
+  if (!range) return std::unexpected(range.error());
+  const auto [begin, end] = *range;
+  auto is_boundary_before = [&](std::size_t p) {
+    return p == 0 || is_ws(text[p - 1]) || is_quote(text[p - 1]) || text[p - 1] == '=';
   };
   std::string out(text.substr(0, begin));
   std::size_t pos = begin;
@@ -243,36 +386,56 @@ Result<std::string> replace_flag_value(std::string_view text, std::size_t line, 
     std::size_t at = text.find(needle, pos);
     if (at == std::string_view::npos || at >= end) break;
     std::size_t after = at + needle.size();
-    const bool bounded = is_boundary_before(at) &&
-                         (after >= end || text[after] == '=' || is_ws(text[after]) || text[after] == '"' ||
-                          text[after] == '\'' || text[after] == '\\');
-    if (!bounded) {
-      out.append(text.substr(pos, after - pos));
-      pos = after;
-      continue;
-    }
+    const bool bounded = is_boundary_before(at) && (after >= end || text[after] == '=' || is_ws(text[after]) ||
+                                                    is_quote(text[after]) || text[after] == '\\');
     out.append(text.substr(pos, after - pos));
+    pos = after;
+    if (!bounded) continue;
+    std::size_t vb = after;
     if (after < end && text[after] == '=') {
-      std::size_t vend = word_end(after + 1);
-      out += "=" + std::string(value);
-      pos = vend;
+      vb = after + 1;
     } else if (is_boolean) {
       out += "=" + std::string(value);  // bare `--flag` means true
-      pos = after;
+      ++replaced;
+      continue;
     } else {
-      std::size_t vb = after;
       while (vb < end && (text[vb] == ' ' || text[vb] == '\t')) ++vb;
-      if (vb >= end || text[vb] == '\\' || text[vb] == '"' || text[vb] == '\'')
+      if (vb >= end || text[vb] == '\\')
         return fail(fmt::format("line {}: the value of {} is not on the same line; edit it by hand", line, needle));
-      std::size_t vend = word_end(vb);
-      out.append(text.substr(after, vb - after));
-      out += value;
-      pos = vend;
     }
+    auto span = value_span(text, vb, end, needle);
+    if (!span) return fail(fmt::format("line {}: {}", line, span.error().message));
+    out.append(text.substr(after, span->begin - after));
+    out += value;
+    pos = span->end;
     ++replaced;
   }
   if (!replaced) return fail(fmt::format("line {}: {} not found", line, needle));
   out.append(text.substr(pos));
+  return out;
+}
+
+Result<std::string> replace_assignment_value(std::string_view text, std::size_t line, std::string_view name,
+                                             std::string_view value) {
+  auto range = logical_line_range(text, line);
+  if (!range) return std::unexpected(range.error());
+  const auto [begin, end] = *range;
+  const std::string needle = std::string(name) + "=";
+  std::size_t pos = begin;
+  std::optional<std::size_t> found;
+  while (true) {
+    std::size_t at = text.find(needle, pos);
+    if (at == std::string_view::npos || at >= end) break;
+    const bool bounded = at == begin || is_ws(text[at - 1]) || is_quote(text[at - 1]) || text[at - 1] == '=';
+    if (bounded) found = at;  // the last assignment on the line is the one systemd keeps
+    pos = at + needle.size();
+  }
+  if (!found) return fail(fmt::format("line {}: {} not found", line, needle));
+  auto span = value_span(text, *found + needle.size(), end, "$" + std::string(name));
+  if (!span) return fail(fmt::format("line {}: {}", line, span.error().message));
+  std::string out(text.substr(0, span->begin));
+  out += value;
+  out.append(text.substr(span->end));
   return out;
 }
 
