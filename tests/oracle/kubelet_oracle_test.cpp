@@ -173,7 +173,7 @@ TEST(KubeletOracle, ReadsTheBasicsAsKubeletDoes) {
 
 TEST(KubeletOracle, GeneratedLayoutsAgreeWithKubeletBeforeAndAfterApply) {
   int agreed = 0, refused = 0, kubelet_rejects = 0, applied = 0;
-  for (unsigned seed = 1; seed <= 250; ++seed) {
+  for (unsigned seed = 1; seed <= 200; ++seed) {
     Layout l = generate(seed);
     const auto argv = argv_of(l.tree, l.home);
     const auto before = oracle(l.tree, argv);
@@ -188,7 +188,8 @@ TEST(KubeletOracle, GeneratedLayoutsAgreeWithKubeletBeforeAndAfterApply) {
       continue;
     }
     if (!p) {
-      ++refused;  // nodeimg declined to model this layout: it writes nothing
+      // nodeimg declined to model this layout (it writes nothing); say which, for review.
+      if (refused++ < 5) std::cout << "refused: " << p.error().message << "\n";
       continue;
     }
     ASSERT_EQ(p->settings[0].effective, before["nodeStatusMaxImages"]) << p->settings[0].source_detail << "\n" << l.description;
