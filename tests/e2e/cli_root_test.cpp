@@ -184,6 +184,65 @@ TEST_F(CliOnRoot, RevertRefusesFilesChangedSinceTheApply) {
   EXPECT_NE(read("/etc/default/kubeletconfig.json").find("\"nodeStatusMaxImages\": 50"), std::string::npos);
 }
 
+TEST_F(CliOnRoot, StatusShowsEverySourceWhenApplyWouldRefuse) {
+  use_platform("k3s");
+  write("/etc/rancher/k3s/config.yaml", "kubelet-arg:\n  - node-status-max-images=5\n");
+  const std::string dir = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d";
+  auto status = nodeimg({"--root", root_.string(), "kubelet", "status"});
+  EXPECT_EQ(status.exit_code, 1);
+  for (const char* part : {"k3s.service", "/etc/rancher/k3s/config.yaml (kubelet-arg)", "--node-status-max-images=5",
+                           "00-k3s-defaults.conf", "nodeStatusMaxImages"})
+    EXPECT_NE(status.out.find(part), std::string::npos) << part << "\n" << status.out;
+  EXPECT_NE(status.err.find("/etc/rancher/k3s/config.yaml:2"), std::string::npos) << status.err;
+  auto json_status = nodeimg({"--root", root_.string(), "--json", "kubelet", "status"});
+  auto j = json::parse(json_status.out);
+  EXPECT_EQ(j["settings"][0]["effective"], 5);
+  EXPECT_EQ(j["inSync"], false);
+  EXPECT_FALSE(j["apply"]["refused"].is_null());
+  auto apply = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  EXPECT_EQ(apply.exit_code, 1);
+  EXPECT_NE(apply.err.find("nothing was written"), std::string::npos) << apply.err;
+  EXPECT_FALSE(fs::exists(root_ / (dir.substr(1) + "/99-nodeimg.conf")));
+  EXPECT_FALSE(fs::exists(root_ / "var/lib/nodeimg"));
+}
+
+TEST_F(CliOnRoot, NewFilesAreRootOwned0644WhateverTheirNeighbours) {
+  use_platform("k3s");
+  const std::string dir = "var/lib/rancher/k3s/agent/etc/kubelet.conf.d";
+  ::chmod((root_ / dir / "00-k3s-defaults.conf").c_str(), 0600);
+  ASSERT_EQ(::chown((root_ / dir / "00-k3s-defaults.conf").c_str(), 1234, 1234), 0);
+  ::umask(0);
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  ::umask(022);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat((root_ / dir / "99-nodeimg.conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+}
+
+TEST_F(CliOnRoot, AConfigFileOthersCanWriteIsRefused) {
+  use_platform("kubeadm");
+  const std::string original = read("/var/lib/kubelet/config.yaml");
+  ::chmod((root_ / "var/lib/kubelet/config.yaml").c_str(), 0666);
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("writable by others"), std::string::npos) << r.err;
+  EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), original);
+  EXPECT_FALSE(fs::exists(root_ / "var/lib/nodeimg/kubelet/last-apply.json"));
+}
+
+TEST_F(CliOnRoot, AStickyWorldWritableDirectoryOnTheWayIsRefused) {
+  use_platform("kubeadm");
+  const std::string original = read("/var/lib/kubelet/config.yaml");
+  ::chmod((root_ / "var/lib").c_str(), 01777);
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("directory /var/lib"), std::string::npos) << r.err;
+  EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), original);
+}
+
 TEST_F(CliOnRoot, HelpAndVersionEverywhere) {
   for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"kubelet", "--help"}, {"kubelet", "apply", "--help"},
                                         {"--version"}, {"kubelet", "status", "--version"}}) {
