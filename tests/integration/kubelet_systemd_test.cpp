@@ -44,7 +44,10 @@ class KubeletOnSystemd : public ::testing::Test {
   // A kubeadm-like node with a healthy kubelet, fresh for every test.
   void SetUp() override {
     auto& c = *container_;
-    c.exec({"systemctl", "stop", "kubelet.service"});
+    c.exec({"systemctl", "stop", "kubelet.service", "k3s.service"});
+    c.exec({"systemctl", "unmask", "kubelet.service"});
+    c.remove("/etc/systemd/system/k3s.service");
+    c.remove("/var/lib/rancher");
     c.remove("/var/lib/nodeimg");
     c.remove("/etc/standin-kubelet");
     c.remove("/etc/systemd/system/kubelet.service.d");
@@ -208,6 +211,77 @@ TEST_F(KubeletOnSystemd, DropInDirectoryGetsNodeimgsOwnFile) {
   EXPECT_TRUE(container_->exists("/etc/kubernetes/kubelet.conf.d/99-nodeimg.conf"));
   EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);
   EXPECT_EQ(effective()["nodeStatusMaxImages"], -1);
+}
+
+// Issue 8: a masked kubelet.service does not exist for systemd; the k3s-like unit beside
+// it runs kubelet, and nodeimg's drop-in in k3s's directory is what the new kubelet reads.
+TEST_F(KubeletOnSystemd, MaskedKubeletServiceBesideAK3sLikeUnit) {
+  auto& c = *container_;
+  c.systemctl({"stop", "kubelet.service"});
+  c.systemctl({"mask", "kubelet.service"});
+  const std::string dir = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d";
+  c.write(dir + "/00-k3s-defaults.conf", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                                         "nodeStatusMaxImages: 40\n");
+  c.write("/etc/systemd/system/k3s.service",
+          "[Service]\nExecStart=/usr/bin/kubelet --config-dir=" + dir + "\nRestart=always\nRestartSec=1\n");
+  c.systemctl({"daemon-reload"});
+  c.systemctl({"start", "k3s.service"});
+  wait_healthy();
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 40);
+  auto r = nodeimg({"kubelet", "apply", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["unit"], "k3s.service");
+  EXPECT_EQ(j["verified"], true);
+  ASSERT_EQ(j["files"].size(), 1u);
+  EXPECT_EQ(j["files"][0]["path"], dir + "/99-nodeimg.conf");
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], -1);
+  EXPECT_EQ(c.read("/var/lib/kubelet/config.yaml"), kConfigYaml);  // the masked unit's file is untouched
+  auto status = json::parse(nodeimg({"kubelet", "status", "--json"}).out);
+  ASSERT_EQ(status["maskedUnits"].size(), 1u);
+  EXPECT_EQ(status["inSync"], true);
+}
+
+// Issue 8: a flag in a vendor unit is never edited in place; an override drop-in under
+// /etc fixes it, takes effect after daemon-reload and the restart, and revert removes it.
+TEST_F(KubeletOnSystemd, FlagInAVendorUnitIsFixedByAnOverrideDropIn) {
+  auto& c = *container_;
+  const std::string vendor = "[Unit]\nDescription=kubelet (vendor)\nStartLimitIntervalSec=0\n[Service]\n"
+                             "ExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml --node-status-max-images=25\n"
+                             "Restart=always\nRestartSec=1\n";
+  c.write("/lib/systemd/system/kubelet.service", vendor);
+  c.remove("/etc/systemd/system/kubelet.service.d");
+  c.systemctl({"daemon-reload"});
+  c.systemctl({"restart", "kubelet.service"});
+  wait_healthy();
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 25);
+  auto r = nodeimg({"kubelet", "apply", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["daemonReload"], true);
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["files"][0]["path"], "/etc/systemd/system/kubelet.service.d/99-nodeimg-override.conf");
+  EXPECT_EQ(c.read("/lib/systemd/system/kubelet.service"), vendor);
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], -1);
+  auto again = json::parse(nodeimg({"kubelet", "apply", "--json"}).out);
+  EXPECT_EQ(again["changed"], false);
+  auto revert = nodeimg({"kubelet", "revert", "--json"});
+  ASSERT_EQ(revert.exit_code, 0) << revert.out << revert.err;
+  EXPECT_EQ(json::parse(revert.out)["verified"], true);
+  EXPECT_FALSE(c.exists("/etc/systemd/system/kubelet.service.d/99-nodeimg-override.conf"));
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], 25);
+}
+
+// Issue 8: the bus is checked before anything is written.
+TEST_F(KubeletOnSystemd, UnreachableBusWritesNothing) {
+  const auto before = kubelet_state();
+  auto r = container_->exec({"env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/nodeimg-no-such-bus", "/opt/nodeimg/nodeimg",
+                             "kubelet", "apply", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(json::parse(r.out)["error"].get<std::string>().find("nothing was written"), std::string::npos) << r.out;
+  EXPECT_EQ(container_->read("/var/lib/kubelet/config.yaml"), kConfigYaml);
+  EXPECT_FALSE(container_->exists("/var/lib/nodeimg/kubelet/last-apply.json"));
+  EXPECT_EQ(kubelet_state().at("InvocationID"), before.at("InvocationID"));
 }
 
 }  // namespace

@@ -351,17 +351,29 @@ Result<std::unique_ptr<SystemdBus>> preflight(const HostFiles& files, const Stat
                                               const std::vector<kubelet::FileChange>& changes, const std::string& unit,
                                               bool restart) {
   for (const auto& c : changes)
-    if (auto ok = files.inspect_for_write(c.path); !ok) return std::unexpected(ok.error());
+    if (c.before)
+      if (auto ok = files.inspect_for_write(c.path); !ok) return std::unexpected(ok.error());
   if (auto ok = store.check_writable(); !ok) return std::unexpected(context("nodeimg's state", ok.error()));
-  if (!restart) return std::unique_ptr<SystemdBus>{};
-  auto bus = SystemdBus::connect();
-  if (!bus) return std::unexpected(bus.error());
-  auto st = (*bus)->status(unit);
-  if (!st) return std::unexpected(st.error());
-  if (st->load_state != "loaded")
-    return fail(fmt::format("systemd reports {} as {} (LoadState); nodeimg will not change a unit systemd cannot start",
-                            unit, st->load_state));
-  return std::move(*bus);
+  std::unique_ptr<SystemdBus> bus;
+  if (restart) {
+    auto connected = SystemdBus::connect();
+    if (!connected) return std::unexpected(connected.error());
+    auto st = (*connected)->status(unit);
+    if (!st) return std::unexpected(st.error());
+    if (st->load_state != "loaded")
+      return fail(fmt::format("systemd reports {} as {} (LoadState); nodeimg will not change a unit systemd cannot "
+                              "start",
+                              unit, st->load_state));
+    bus = std::move(*connected);
+  }
+  // Last, once everything else is known to be fine: the directories of new files (a unit
+  // override's UNIT.d) are created root-owned 0755, through the same safety checks.
+  for (const auto& c : changes) {
+    if (c.before) continue;
+    if (auto ok = files.make_directories(c.path.substr(0, c.path.rfind('/')), 0755); !ok) return std::unexpected(ok.error());
+    if (auto ok = files.inspect_for_write(c.path); !ok) return std::unexpected(ok.error());
+  }
+  return bus;
 }
 
 ApplyRecord record_of(const HostFiles& files, const Survey& s, const std::optional<std::string>& url) {
