@@ -1,5 +1,7 @@
 // How long nodeimg's core takes to read and patch kubelet configurations: the surgical
 // edit of a large config file, and discovery + planning on a kubeadm node.
+#include <sys/resource.h>
+
 #include <filesystem>
 
 #include <benchmark/benchmark.h>
@@ -41,5 +43,30 @@ void BM_DiscoverAndPlanKubeadm(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DiscoverAndPlanKubeadm);
+
+// Issue 8's scale goal: a 10 MB kubelet file through discovery, planning (edit, verify,
+// replay) in well under a second and 64 MB. Run alone for a meaningful peak RSS:
+//   nodeimg_bench --benchmark_filter=TenMegabyte
+void BM_DiscoverAndPlanTenMegabyteFile(benchmark::State& state) {
+  nodeimg::testing::MemoryTree tree;
+  tree.files["/etc/systemd/system/kubelet.service"] =
+      "[Service]\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml\n";
+  std::string text = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+  for (int i = 0; text.size() < 10'000'000; ++i)
+    text += "key" + std::to_string(i) + ":\n  nested: [1, 2, \"three\"]\n  other: value " + std::to_string(i) + "  # note\n";
+  text += "nodeStatusMaxImages: 50\n";
+  tree.files["/var/lib/kubelet/config.yaml"] = text;
+  for (auto _ : state) {
+    auto sources = kubelet::discover(tree, {});
+    auto p = kubelet::plan(tree, {}, *sources, {{"nodeStatusMaxImages", -1}});
+    if (!p || p->changes.size() != 1) state.SkipWithError("the plan failed");
+    benchmark::DoNotOptimize(p);
+  }
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  state.counters["file_MB"] = static_cast<double>(text.size()) / 1e6;
+  state.counters["peak_RSS_MB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+BENCHMARK(BM_DiscoverAndPlanTenMegabyteFile)->Unit(benchmark::kMillisecond)->Iterations(2);
 
 }  // namespace

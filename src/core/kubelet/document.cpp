@@ -71,6 +71,7 @@ struct TopLevelPair {
   bool value_is_null = false;
   std::string value_tag{};
   std::string value_text{};
+  std::uint64_t fingerprint = 0;
 };
 
 // Builds the document's JSON value from yaml-cpp's events (no node tree: memory stays
@@ -79,7 +80,10 @@ struct TopLevelPair {
 // aliases, merge keys, explicit tags).
 class JsonBuilder final : public YAML::EventHandler {
  public:
-  explicit JsonBuilder(std::size_t offset) : offset_(offset) {}
+  // keep_all = false: only the keys kubelet's managed settings, kind, apiVersion and
+  // healthz need are built as JSON; the others are reduced to a fingerprint of their
+  // events, so a large file costs memory proportional to what nodeimg reads.
+  JsonBuilder(std::size_t offset, bool keep_all) : offset_(offset), keep_all_(keep_all) {}
   Json root{};
   std::vector<TopLevelPair> pairs{};
   std::optional<std::string> refusal;  // "a merge key (<<) at line 7"
@@ -90,24 +94,37 @@ class JsonBuilder final : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& m, YAML::anchor_t a) override {
     check_anchor(m, a);
+    if (skip_scalar(m, "~", true)) return;
     add(Json(nullptr), m, "", "", true, false);
   }
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { refuse("an alias (*name)", m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override {
+    refuse("an alias (*name)", m);
+    (void)skip_scalar(m, "*", false);
+  }
   void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, const std::string& v) override {
     check_anchor(m, a);
     if (tag != "?" && tag != "!") refuse("an explicit tag (" + tag + ")", m);
     if (tag == "?" && v == "<<" && expecting_key()) refuse("a merge key (<<)", m);
+    if (skip_scalar(m, tag + v, false)) return;
     add(tag == "!" ? Json(v) : resolve_plain_scalar(v), m, tag, v, false, true);
   }
   void OnSequenceStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+    if (skip_open(m, tag, a, "[")) return;
     open(m, tag, a, Json::array(), false);
   }
-  void OnSequenceEnd() override { close(); }
+  void OnSequenceEnd() override {
+    if (skip_close("]")) return;
+    close();
+  }
   void OnMapStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, YAML::EmitterStyle::value style) override {
     if (stack_.empty()) top_is_map = true, top_is_flow = style == YAML::EmitterStyle::Flow;
+    if (skip_open(m, tag, a, "{")) return;
     open(m, tag, a, Json::object(), true);
   }
-  void OnMapEnd() override { close(); }
+  void OnMapEnd() override {
+    if (skip_close("}")) return;
+    close();
+  }
 
  private:
   struct Frame {
@@ -117,7 +134,47 @@ class JsonBuilder final : public YAML::EventHandler {
     YAML::Mark start;
   };
   std::size_t offset_{};
+  bool keep_all_;
   std::vector<Frame> stack_{};
+  bool skipping_ = false;       // the current top-level value is fingerprinted, not built
+  std::size_t skip_depth_ = 0;  // collections open inside it
+  std::uint64_t hash_ = 0;
+
+  static bool kept(const std::string& key) {
+    return key == "apiVersion" || key == "kind" || key == "healthzPort" || key == "healthzBindAddress" ||
+           find_setting(key) != nullptr;
+  }
+  void mix(std::string_view bytes) {
+    for (unsigned char c : bytes) hash_ = (hash_ ^ c) * 1099511628211ULL;  // FNV-1a
+    hash_ = (hash_ ^ 0xff) * 1099511628211ULL;
+  }
+  void finish_skip() {
+    pairs.back().fingerprint = hash_;
+    stack_.back().key.reset();
+    skipping_ = false;
+  }
+  bool skip_scalar(const YAML::Mark& m, const std::string& text, bool null) {
+    if (!skipping_) return false;
+    if (skip_depth_ == 0) note_value(m, "", text, null, !null);
+    mix(text);
+    if (skip_depth_ == 0) finish_skip();
+    return true;
+  }
+  bool skip_open(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, std::string_view bracket) {
+    if (!skipping_) return false;
+    check_anchor(m, a);
+    if (tag != "?" && tag != "!" && !tag.empty()) refuse("an explicit tag (" + tag + ")", m);
+    if (skip_depth_ == 0) note_value(m, "", "", false, false);
+    ++skip_depth_;
+    mix(bracket);
+    return true;
+  }
+  bool skip_close(std::string_view bracket) {
+    if (!skipping_ || skip_depth_ == 0) return false;
+    mix(bracket);
+    if (--skip_depth_ == 0) finish_skip();
+    return true;
+  }
 
   bool expecting_key() const { return !stack_.empty() && stack_.back().is_map && !stack_.back().key; }
   void refuse(const std::string& what, const YAML::Mark& m) {
@@ -158,9 +215,12 @@ class JsonBuilder final : public YAML::EventHandler {
     if (f.is_map && !f.key) {
       // sigs.k8s.io/yaml turns every key into a string.
       f.key = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("null") : v.dump();
-      if (stack_.size() == 1)
+      if (stack_.size() == 1) {
         pairs.push_back({.key = *f.key, .key_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos)),
                          .key_line = static_cast<std::size_t>(m.line) + 1});
+        skipping_ = !keep_all_ && !kept(*f.key);
+        hash_ = 14695981039346656037ULL;
+      }
       return;
     }
     if (stack_.size() == 1 && f.is_map) note_value(m, tag, text, null, scalar);
@@ -168,6 +228,11 @@ class JsonBuilder final : public YAML::EventHandler {
   }
   void store(Json v) {
     Frame& f = stack_.back();
+    if (stack_.size() == 1 && f.is_map) {
+      hash_ = 14695981039346656037ULL;
+      mix(v.dump());
+      pairs.back().fingerprint = hash_;
+    }
     if (f.is_map) {
       f.value[*f.key] = std::move(v);  // a duplicate key: the last one wins, as in kubelet
       f.key.reset();
@@ -215,9 +280,9 @@ Result<void> classify_format(Document& doc) {
 }
 
 // Runs the YAML parser over the text; fills doc.data (YAML) and returns the top-level pairs.
-Result<std::vector<TopLevelPair>> read_events(Document& doc) {
+Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
   const std::size_t offset = doc.text.starts_with(kBom) ? kBom.size() : 0;
-  JsonBuilder builder(offset);
+  JsonBuilder builder(offset, keep_all);
   try {
     std::istringstream in(doc.text);
     YAML::Parser parser(in);
@@ -290,12 +355,13 @@ Entry locate_entry(const Document& doc, const TopLevelPair& p) {
 
 }  // namespace
 
-Result<Document> parse_document(std::string path, std::string text) {
+Result<Document> parse_document(std::string path, std::string text, ParseValues values) {
   Document doc;
+  doc.values = values;
   doc.path = std::move(path);
   doc.text = std::move(text);
   if (auto ok = classify_format(doc); !ok) return std::unexpected(ok.error());
-  auto pairs = read_events(doc);
+  auto pairs = read_events(doc, values == ParseValues::All);
   if (!pairs) return std::unexpected(pairs.error());
   doc.entries.reserve(pairs->size());
   // Every occurrence of a duplicate key reports the value kubelet keeps (the last). For
@@ -303,6 +369,7 @@ Result<Document> parse_document(std::string path, std::string text) {
   for (const auto& p : *pairs) {
     Entry e = locate_entry(doc, p);
     e.value = doc.data.contains(p.key) ? doc.data[p.key] : Json();
+    e.fingerprint = p.fingerprint;
     doc.entries.push_back(std::move(e));
   }
   return doc;
@@ -413,7 +480,7 @@ Result<std::string> set_values(const Document& doc, const std::vector<std::pair<
 
 Result<Document> verify_edit(const Document& before, const std::string& new_text,
                              const std::vector<std::pair<std::string, Json>>& values) {
-  auto after = parse_document(before.path, new_text);
+  auto after = parse_document(before.path, new_text, before.values);
   if (!after) return fail(fmt::format("internal error: the edited file would not parse ({}); nothing was written",
                                        after.error().message));
   auto bug = [&](const std::string& why) {
@@ -448,7 +515,7 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
     if (a.key != b.key) return bug("order changed at " + a.key);
     if (const Json* want = desired(a.key)) {
       if (b.value != *want) return bug(a.key + " is " + b.value.dump() + ", not " + want->dump());
-    } else if (a.value != b.value) {
+    } else if (a.fingerprint != b.fingerprint) {
       return bug(a.key + " changed");
     }
   }

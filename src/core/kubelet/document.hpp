@@ -2,6 +2,7 @@
 // A KubeletConfiguration file (YAML or JSON) read as data *and* as text, so that one
 // top-level value can be changed or one key added while every other byte stays as it
 // was: comments, order, indentation, quoting, CRLF line endings, a missing final newline.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,8 +29,13 @@ struct Entry {
   std::size_t line = 0;                        // 1-based, for messages
   char quote = 0;                              // '"', '\'' or 0 for a plain scalar
   bool editable = false;  // a single-line scalar whose bytes are exactly its value
-  Json value;
+  Json value;             // null when the document was parsed with ParseValues::Needed and nodeimg does not read the key
+  std::uint64_t fingerprint = 0;  // of the value as parsed: equal values, equal fingerprints
 };
+
+// Which values parse_document builds: every one, or only those nodeimg reads (managed
+// settings, kind, apiVersion, healthz), the others kept as fingerprints (large files).
+enum class ParseValues { All, Needed };
 
 struct Document {
   std::string path;  // for messages only
@@ -37,13 +43,14 @@ struct Document {
   DocumentFormat format = DocumentFormat::kYaml;
   bool flow = false;  // `{...}` mapping: JSON, or YAML flow style
   std::vector<Entry> entries;
+  ParseValues values = ParseValues::All;  // how it was parsed (an edit is re-read the same way)
   Json data = Json::object();  // the mapping as kubelet decodes it (last duplicate wins)
 
   const Entry* last(std::string_view key) const;
 };
 
 // Parses a single-document mapping. Errors name the path, line and cause.
-Result<Document> parse_document(std::string path, std::string text);
+Result<Document> parse_document(std::string path, std::string text, ParseValues values = ParseValues::All);
 
 // Requires `kind: KubeletConfiguration` and a kubelet.config.k8s.io apiVersion.
 Result<void> require_kubelet_configuration(const Document& doc);

@@ -64,14 +64,14 @@ struct Parsed {
 Result<Parsed> parse_sources(const Sources& sources) {
   Parsed p;
   if (sources.config_file) {
-    auto doc = parse_document(*sources.config_file, sources.contents.at(*sources.config_file));
+    auto doc = parse_document(*sources.config_file, sources.contents.at(*sources.config_file), ParseValues::Needed);
     if (!doc) return std::unexpected(doc.error());
     if (auto ok = require_kubelet_configuration(*doc); !ok) return std::unexpected(ok.error());
     p.merged = doc->data;
     p.config = std::move(*doc);
   }
   for (const auto& path : sources.dropin_files) {
-    auto doc = parse_document(path, sources.contents.at(path));
+    auto doc = parse_document(path, sources.contents.at(path), ParseValues::Needed);
     if (!doc) return std::unexpected(doc.error());
     if (auto ok = require_kubelet_configuration(*doc); !ok)
       return fail(ok.error().message + " (kubelet refuses to start with such a drop-in)");
