@@ -106,6 +106,49 @@ TEST_F(HostFilesTest, ReadingFollowsSymlinksInsideTheRoot) {
   EXPECT_FALSE(*missing);
 }
 
+TEST_F(HostFilesTest, StickyWorldWritableDirectoriesAreRefusedForKubeletsFiles) {
+  fs::create_directories(root_ / "tmp");
+  ::chmod((root_ / "tmp").c_str(), 01777);
+  put("/tmp/k.yaml", "old\n");
+  HostFiles kubelet(root_.string(), StickyDirs::Refused);
+  auto refused = kubelet.write_atomic("/tmp/k.yaml", "new\n");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("directory /tmp"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(get("/tmp/k.yaml"), "old\n");
+  HostFiles state(root_.string());  // nodeimg's own state accepts them
+  EXPECT_TRUE(state.write_atomic("/tmp/k.yaml", "new\n"));
+}
+
+TEST_F(HostFilesTest, AFileOthersCanWriteIsRefused) {
+  put("/etc/k.yaml", "old\n", 0664);
+  HostFiles files(root_.string());
+  auto r = files.inspect_for_write("/etc/k.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("writable by others"), std::string::npos) << r.error().message;
+}
+
+TEST_F(HostFilesTest, ReadLinkSeesMasksInsideTheRoot) {
+  fs::create_directories(root_ / "etc/systemd/system");
+  fs::create_symlink("/dev/null", root_ / "etc/systemd/system/kubelet.service");
+  put("/etc/plain", "x");
+  HostFiles files(root_.string());
+  EXPECT_EQ(files.read_link("/etc/systemd/system/kubelet.service").value(), std::optional<std::string>("/dev/null"));
+  EXPECT_EQ(files.read_link("/etc/plain").value(), std::nullopt);
+  EXPECT_EQ(files.read_link("/no/such/file").value(), std::nullopt);
+}
+
+TEST_F(HostFilesTest, ListingReportsEveryEntry) {
+  put("/etc/a.conf", "a");
+  fs::create_directories(root_ / "etc/sub");
+  fs::create_symlink("a.conf", root_ / "etc/link.conf");
+  HostFiles files(root_.string());
+  auto entries = files.list("/etc");
+  ASSERT_TRUE(entries && *entries);
+  std::vector<std::string> names;
+  for (const auto& e : **entries) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a.conf", "link.conf", "sub"}));
+}
+
 TEST_F(HostFilesTest, RemoveAndMakeDirectories) {
   HostFiles files(root_.string());
   ASSERT_TRUE(files.make_directories("/var/lib/nodeimg/kubelet", 0700));

@@ -50,55 +50,84 @@ struct Resolved {
   struct stat st {};
 };
 
-// Walks `path` from `root_fd` one component at a time with O_NOFOLLOW, resolving
-// symlinks by hand so they stay inside root. In Write mode, untrusted directories and
-// symlinks are refused and the last component is never followed.
+// A directory nodeimg may write under (Write mode only).
+Result<void> check_dir(int fd, const std::string& shown, Mode mode, StickyDirs sticky_dirs) {
+  if (mode != Mode::Write) return {};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
+  if (!trusted(st, sticky_dirs))
+    return fail(fmt::format("directory {} is owned by uid {} or writable by others (mode {:o}): a non-root user "
+                            "could redirect the path or replace the file; refusing to write under it",
+                            shown.empty() ? "/" : shown, st.st_uid, st.st_mode & 07777));
+  return {};
+}
+
+// The walk's state: open directories from root down, components still to visit.
+struct Walk {
+  std::vector<UniqueFd> stack;
+  std::deque<std::string> todo;
+  std::string walked;
+  int hops = 0;
+};
+
+// Replaces the symlink `comp` by its target's components (absolute targets restart at root).
+Result<void> follow_symlink(Walk& w, const std::string& comp, const struct stat& st, const std::string& shown, Mode mode) {
+  if (mode == Mode::Write && st.st_uid != 0)
+    return fail(fmt::format("{} is a symlink owned by uid {}: a non-root user could redirect it; refusing to write "
+                            "through it",
+                            shown, st.st_uid));
+  if (++w.hops > 40) return fail(fmt::format("{}: too many levels of symbolic links", shown));
+  std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+  ssize_t n = ::readlinkat(w.stack.back().get(), comp.c_str(), target.data(), target.size());
+  if (n < 0) return fail(fmt::format("readlink {}: {}", shown, errno_text(errno)));
+  target.resize(static_cast<std::size_t>(n));
+  auto parts = split_path(target);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) w.todo.push_front(*it);
+  if (target.starts_with('/')) {
+    w.stack.resize(1);
+    w.walked.clear();
+  }
+  return {};
+}
+
+Resolved found(Walk& w, const std::string& comp, std::optional<struct stat> st) {
+  Resolved r;
+  r.dir = std::move(w.stack.back());
+  r.name = comp;
+  r.exists = st.has_value();
+  if (st) r.st = *st;
+  return r;
+}
+
+// Walks `path` from `root` one component at a time with O_NOFOLLOW, resolving symlinks
+// by hand so they stay inside root. In Write mode, untrusted directories and symlinks
+// are refused and the last component is never followed.
 Result<std::optional<Resolved>> resolve(const std::string& root, const std::string& path, Mode mode,
                                         StickyDirs sticky_dirs, bool create_dirs = false, mode_t dir_mode = 0755) {
   if (path.empty() || path[0] != '/') return fail(fmt::format("{}: not an absolute path", path));
-  UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd) return fail(fmt::format("open root {}: {}", root, errno_text(errno)));
-  std::vector<UniqueFd> stack;
-  stack.emplace_back(::dup(root_fd.get()));
-  std::deque<std::string> todo;
-  for (auto& p : split_path(path)) todo.push_back(p);
-  if (todo.empty()) return fail(fmt::format("{}: names a directory", path));
-  std::string walked;
-  int hops = 0;
-  auto check_dir = [&](int fd, const std::string& shown) -> Result<void> {
-    if (mode != Mode::Write) return {};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
-    if (!trusted(st, sticky_dirs))
-      return fail(fmt::format("directory {} is owned by uid {} or writable by others (mode {:o}): a non-root user "
-                              "could redirect the path or replace the file; refusing to write under it",
-                              shown.empty() ? "/" : shown, st.st_uid, st.st_mode & 07777));
-    return {};
-  };
-  if (auto ok = check_dir(stack.back().get(), "/"); !ok) return std::unexpected(ok.error());
-
-  while (!todo.empty()) {
-    std::string comp = todo.front();
-    todo.pop_front();
+  Walk w;
+  w.stack.emplace_back(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!w.stack.back()) return fail(fmt::format("open root {}: {}", root, errno_text(errno)));
+  for (auto& p : split_path(path)) w.todo.push_back(p);
+  if (w.todo.empty()) return fail(fmt::format("{}: names a directory", path));
+  if (auto ok = check_dir(w.stack.back().get(), "/", mode, sticky_dirs); !ok) return std::unexpected(ok.error());
+  while (!w.todo.empty()) {
+    std::string comp = w.todo.front();
+    w.todo.pop_front();
     if (comp == ".") continue;
     if (comp == "..") {
-      if (stack.size() > 1) stack.pop_back();
-      auto slash = walked.rfind('/');
-      walked = slash == std::string::npos ? "" : walked.substr(0, slash);
+      if (w.stack.size() > 1) w.stack.pop_back();
+      auto slash = w.walked.rfind('/');
+      w.walked = slash == std::string::npos ? "" : w.walked.substr(0, slash);
       continue;
     }
-    const int cur = stack.back().get();
-    const std::string shown = walked + "/" + comp;
+    const int cur = w.stack.back().get();
+    const std::string shown = w.walked + "/" + comp;
     struct stat st {};
-    const bool last = todo.empty();
+    const bool last = w.todo.empty();
     if (::fstatat(cur, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
-      if (last) {
-        Resolved r;
-        r.dir = std::move(stack.back());
-        r.name = comp;
-        return std::optional<Resolved>{std::move(r)};
-      }
+      if (last) return std::optional<Resolved>{found(w, comp, std::nullopt)};
       if (!create_dirs) return std::optional<Resolved>{};
       if (::mkdirat(cur, comp.c_str(), dir_mode) != 0 && errno != EEXIST)
         return fail(fmt::format("create directory {}: {}", shown, errno_text(errno)));
@@ -106,37 +135,16 @@ Result<std::optional<Resolved>> resolve(const std::string& root, const std::stri
         return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
     }
     if (S_ISLNK(st.st_mode) && (!last || mode == Mode::Read)) {
-      if (mode == Mode::Write && st.st_uid != 0)
-        return fail(fmt::format("{} is a symlink owned by uid {}: a non-root user could redirect it; refusing to write "
-                                "through it",
-                                shown, st.st_uid));
-      if (++hops > 40) return fail(fmt::format("{}: too many levels of symbolic links", shown));
-      std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
-      ssize_t n = ::readlinkat(cur, comp.c_str(), target.data(), target.size());
-      if (n < 0) return fail(fmt::format("readlink {}: {}", shown, errno_text(errno)));
-      target.resize(static_cast<std::size_t>(n));
-      auto parts = split_path(target);
-      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
-      if (target.starts_with('/')) {
-        stack.resize(1);
-        walked.clear();
-      }
+      if (auto ok = follow_symlink(w, comp, st, shown, mode); !ok) return std::unexpected(ok.error());
       continue;
     }
-    if (last) {
-      Resolved r;
-      r.dir = std::move(stack.back());
-      r.name = comp;
-      r.exists = true;
-      r.st = st;
-      return std::optional<Resolved>{std::move(r)};
-    }
+    if (last) return std::optional<Resolved>{found(w, comp, st)};
     if (!S_ISDIR(st.st_mode)) return fail(fmt::format("{} is not a directory", shown));
     UniqueFd next(::openat(cur, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next) return fail(fmt::format("open {}: {}", shown, errno_text(errno)));
-    if (auto ok = check_dir(next.get(), shown); !ok) return std::unexpected(ok.error());
-    stack.push_back(std::move(next));
-    walked = shown;
+    if (auto ok = check_dir(next.get(), shown, mode, sticky_dirs); !ok) return std::unexpected(ok.error());
+    w.stack.push_back(std::move(next));
+    w.walked = shown;
   }
   return fail(fmt::format("{}: cannot resolve", path));
 }
