@@ -31,26 +31,10 @@ using nlohmann::json;
 
 constexpr const char* kPause = ContainerdDriver::kPause;
 
-class GcOnContainerd : public GcFixture {
+class GcOnContainerd : public GcOnDriver<ContainerdDriver> {
  protected:
-  void boot(const ContainerdOptions& options = {}) {
-    driver_.boot(options);
-    make_root();
-    configure("");
-  }
-  void TearDown() override {
-    EXPECT_EQ(driver_.stop(), 0) << "containerd was not cleaned up";
-    GcFixture::TearDown();
-  }
   ContainerdInstance& containerd() { return driver_.daemon(); }
   CriPods& pods() { return driver_.pods(); }
-  void images(const std::vector<std::string>& specs) { driver_.load(root_, specs); }
-  void configure(const std::string& gc_extra, const std::string& top_extra = "") {
-    write_config(driver_.runtime_config(), gc_extra, top_extra);
-  }
-  std::set<std::string> tags() const { return driver_.tags(); }
-
-  ContainerdDriver driver_;
 };
 
 TEST_F(GcOnContainerd, EachPhaseRemovesWhatItMayAndThePauseImageSurvives) {
@@ -79,7 +63,7 @@ TEST_F(GcOnContainerd, EachPhaseRemovesWhatItMayAndThePauseImageSurvives) {
 TEST_F(GcOnContainerd, InodeThresholdCountsToo) {
   ContainerdOptions options;
   options.fs_inodes = 400;
-  boot(options);
+  boot(options);  // the driver's boot with options
   std::vector<std::string> specs;
   for (int i = 0; i < 10; ++i) specs.push_back("reg.test/ino:" + std::to_string(i));
   images(specs);

@@ -22,29 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class GcOnDocker : public GcFixture {
+class GcOnDocker : public GcOnDriver<DockerDriver> {
  protected:
-  void boot(const std::string& fs_size = "") {
-    driver_.boot(fs_size);
-    state_dir_ = driver_.state_dir();
-    make_root();
-    configure("");
-  }
-  void TearDown() override {
-    EXPECT_EQ(driver_.stop(), 0) << "dockerd was not cleaned up";
-    if (!state_dir_.empty()) {
-      EXPECT_FALSE(mounted_under(state_dir_)) << "mounts left under " << state_dir_;
-      EXPECT_FALSE(fs::exists(state_dir_)) << state_dir_;
-    }
-    GcFixture::TearDown();
-  }
   DockerdInstance& dockerd() { return driver_.daemon(); }
-  void images(const std::vector<std::string>& specs) { driver_.load(root_, specs); }
-  void configure(const std::string& gc_extra, const std::string& top_extra = "",
-                 const std::string& containers = "{removeExited: true, minAge: 0s}") {
-    write_config(driver_.runtime_config(), gc_extra, top_extra, containers);
-  }
-  std::set<std::string> tags() const { return driver_.tags(); }
 
   // A running (sleep), a created (never started) and an exited (true, exit 0) container.
   std::string running(const std::string& image, const std::string& name) {
@@ -62,9 +42,16 @@ class GcOnDocker : public GcFixture {
     EXPECT_EQ(dockerd().wait_until_exited(id), 0);
     return id;
   }
-
-  DockerDriver driver_;
-  std::string state_dir_;
+  // The four images and a running, a created and an exited container on three of them.
+  struct Containers {
+    std::string running, created, exited;
+  };
+  Containers one_of_each() {
+    images({"reg.test/running:1", "reg.test/created:1", "reg.test/exited:1", "reg.test/unused:1"});
+    return {.running = running("reg.test/running:1", "web"),
+            .created = created("reg.test/created:1", "init"),
+            .exited = exited("reg.test/exited:1", "job")};
+  }
 };
 
 std::set<std::string> removed_names(const json& report, const std::string& kind) {
@@ -76,10 +63,7 @@ std::set<std::string> removed_names(const json& report, const std::string& kind)
 
 TEST_F(GcOnDocker, ExitedContainersGoAndTheirImagesAreCandidatesInTheSameRun) {
   boot();
-  images({"reg.test/running:1", "reg.test/created:1", "reg.test/exited:1", "reg.test/unused:1"});
-  const auto run_id = running("reg.test/running:1", "web");
-  const auto created_id = created("reg.test/created:1", "init");
-  const auto exited_id = exited("reg.test/exited:1", "job");
+  const auto [run_id, created_id, exited_id] = one_of_each();
 
   // Younger than containers.minAge: the exited container and so its image stay.
   configure("", "", "{removeExited: true, minAge: 1h}");
@@ -105,10 +89,7 @@ TEST_F(GcOnDocker, ExitedContainersGoAndTheirImagesAreCandidatesInTheSameRun) {
 
 TEST_F(GcOnDocker, ImagesOfRunningCreatedAndKeptExitedContainersSurvive) {
   boot();
-  images({"reg.test/running:1", "reg.test/created:1", "reg.test/exited:1", "reg.test/unused:1"});
-  const auto run_id = running("reg.test/running:1", "web");
-  const auto created_id = created("reg.test/created:1", "init");
-  const auto exited_id = exited("reg.test/exited:1", "job");
+  const auto [run_id, created_id, exited_id] = one_of_each();
   configure("", "", "{removeExited: false, minAge: 0s}");
   auto report = gc_json({"--max-images", "1"});
   EXPECT_EQ(report["counts"]["containersRemoved"], 0) << report.dump(2);

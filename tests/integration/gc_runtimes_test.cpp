@@ -29,36 +29,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 template <class Driver>
-class GcOnRuntime : public GcFixture {
- protected:
-  void boot(const std::string& fs_size = "") {
-    driver_.boot(fs_size);
-    state_dir_ = driver_.state_dir();
-    make_root();
-    configure("");
-  }
-  void TearDown() override {
-    EXPECT_EQ(driver_.stop(), 0) << Driver::kName << " was not cleaned up";
-    if (!state_dir_.empty()) {
-      EXPECT_FALSE(mounted_under(state_dir_)) << "mounts left under " << state_dir_;
-      EXPECT_FALSE(fs::exists(state_dir_)) << state_dir_;
-    }
-    GcFixture::TearDown();
-  }
-  void configure(const std::string& gc_extra, const std::string& top_extra = "") {
-    write_config(driver_.runtime_config(), gc_extra, top_extra);
-  }
-  void images(const std::vector<std::string>& specs) { driver_.load(root_, specs); }
-  // `tags` and what the runtime always keeps.
-  std::set<std::string> with_kept(std::set<std::string> tags) const {
-    for (const auto& t : driver_.always_kept()) tags.insert(t);
-    return tags;
-  }
-  std::size_t kept_count() const { return driver_.always_kept().size(); }
-
-  Driver driver_;
-  std::string state_dir_;
-};
+class GcOnRuntime : public GcOnDriver<Driver> {};
 
 // Test names say the runtime: GcOnRuntime/containerd.MaxImagesReachesItsCount.
 struct RuntimeName {

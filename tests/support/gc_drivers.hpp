@@ -18,6 +18,7 @@
 #include "support/cri_pods.hpp"
 #include "support/dockerd.hpp"
 #include "support/files.hpp"
+#include "support/gc_fixture.hpp"
 
 namespace nodeimg::testing {
 
@@ -128,6 +129,44 @@ class DockerDriver {
     return tars;
   }
   std::unique_ptr<DockerdInstance> daemon_;
+  std::string state_dir_;
+};
+
+// A GC test on a node root whose runtime is a throwaway daemon of `Driver`: boot() starts
+// it and writes a configuration pointing at it; TearDown() checks that stopping it left no
+// process, mount or directory behind.
+template <class Driver>
+class GcOnDriver : public GcFixture {
+ protected:
+  template <class... Options>
+  void boot(const Options&... options) {
+    driver_.boot(options...);
+    state_dir_ = driver_.state_dir();
+    make_root();
+    configure("");
+  }
+  void TearDown() override {
+    EXPECT_EQ(driver_.stop(), 0) << Driver::kName << " was not cleaned up";
+    if (!state_dir_.empty()) {
+      EXPECT_FALSE(mounted_under(state_dir_)) << "mounts left under " << state_dir_;
+      EXPECT_FALSE(std::filesystem::exists(state_dir_)) << state_dir_;
+    }
+    GcFixture::TearDown();
+  }
+  void configure(const std::string& gc_extra, const std::string& top_extra = "",
+                 const std::string& containers = "{removeExited: true, minAge: 0s}") {
+    write_config(driver_.runtime_config(), gc_extra, top_extra, containers);
+  }
+  void images(const std::vector<std::string>& specs) { driver_.load(root_, specs); }
+  std::set<std::string> tags() const { return driver_.tags(); }
+  // `tags` and what the runtime always keeps.
+  std::set<std::string> with_kept(std::set<std::string> tags) const {
+    for (const auto& t : driver_.always_kept()) tags.insert(t);
+    return tags;
+  }
+  std::size_t kept_count() const { return driver_.always_kept().size(); }
+
+  Driver driver_;
   std::string state_dir_;
 };
 
