@@ -85,7 +85,7 @@ Node make_node(std::size_t n) {
   }
 
   inv.usage.mountpoint = "/var/lib/containerd";
-  inv.usage.capacity_bytes = 100ULL << 30;
+  inv.usage.size_bytes = 100ULL << 30;
   inv.usage.available_bytes = 15ULL << 30;
   inv.usage.inodes = 6'000'000;
   inv.usage.inodes_free = 4'000'000;

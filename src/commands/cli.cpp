@@ -66,6 +66,8 @@ constexpr const char* kGcFooter =
 
 }  // namespace
 
+// A long but flat function on purpose: the command-line table (one block per command, in
+// the order --help lists them), then parse, load the configuration and dispatch.
 int run_cli(int argc, char** argv) {
   CLI::App app{"nodeimg: keeps a Kubernetes node's container image cache healthy.\n"
                "Makes kubelet's image settings (nodeStatusMaxImages, ...) what you configured, safely, and collects\n"
@@ -151,7 +153,7 @@ int run_cli(int argc, char** argv) {
   auto ctx = load_context(g);
   if (!ctx) {
     spdlog::error("{}", ctx.error().message);
-    return kExitUsage;
+    return ctx.error().exit_code();
   }
   spdlog::debug("configuration: {}", ctx->config_source);
 

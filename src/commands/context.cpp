@@ -1,7 +1,6 @@
 #include "commands/context.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -11,33 +10,36 @@ namespace nodeimg {
 
 std::string Context::state_dir() const { return NODEIMG_STATEDIR; }
 
-Result<Context> load_context(const GlobalOptions& options) {
+namespace {
+
+std::unexpected<ContextError> unreadable(const Error& e) {
+  return std::unexpected(ContextError{.kind = ContextError::Kind::Unreadable, .message = e.message});
+}
+
+std::unexpected<ContextError> invalid(std::string message) {
+  return std::unexpected(ContextError{.kind = ContextError::Kind::Invalid, .message = std::move(message)});
+}
+
+}  // namespace
+
+std::expected<Context, ContextError> load_context(const GlobalOptions& options) {
   Context ctx;
   ctx.options = options;
-  std::optional<std::string> text;
-  std::string shown;
-  if (!options.config_path.empty()) {
-    // An explicit --config is a host path, read as given.
-    std::ifstream in(options.config_path, std::ios::binary);
-    if (!in) return fail(fmt::format("read configuration {}: cannot open", options.config_path));
-    std::ostringstream s;
-    s << in.rdbuf();
-    text = s.str();
-    shown = options.config_path;
-  } else {
-    HostFiles files(options.root);
-    const std::string path = std::string(NODEIMG_SYSCONFDIR) + "/nodeimg/config.yaml";
-    auto content = files.read(path);
-    if (!content) return std::unexpected(content.error());
-    text = *content;
-    shown = files.host_path(path);
-  }
-  if (!text) {
+  // An explicit --config is a host path, read as given; the default lives under --root.
+  const bool explicit_path = !options.config_path.empty();
+  const HostFiles files(explicit_path ? "/" : options.root);
+  const std::string path = explicit_path ? std::filesystem::absolute(options.config_path).lexically_normal().string()
+                                         : std::string(NODEIMG_SYSCONFDIR) + "/nodeimg/config.yaml";
+  const std::string shown = explicit_path ? options.config_path : files.host_path(path);  // as the operator knows it
+  auto text = files.read(path);
+  if (!text) return unreadable(context("read configuration " + shown, text.error()));
+  if (!*text) {
+    if (explicit_path) return invalid(fmt::format("read configuration {}: cannot open (no such file)", shown));
     ctx.config_source = "defaults (" + shown + " does not exist)";
     return ctx;
   }
-  auto config = parse_app_config(*text, shown);
-  if (!config) return std::unexpected(config.error());
+  auto config = parse_app_config(**text, shown);
+  if (!config) return invalid(config.error().message);
   ctx.config = std::move(*config);
   ctx.config_source = shown;
   return ctx;

@@ -25,8 +25,18 @@ struct Context {
   std::string state_dir() const;  // node path
 };
 
+// Why the configuration could not be loaded, which decides the exit status: a file that
+// is there but cannot be read is an operation that failed (1); a missing explicit --config
+// or an invalid file is a usage or configuration error (2).
+struct ContextError {
+  enum class Kind { Unreadable, Invalid };
+  Kind kind = Kind::Invalid;
+  std::string message;
+  ExitCode exit_code() const { return kind == Kind::Unreadable ? kExitFailed : kExitUsage; }
+};
+
 // Reads the configuration named by the options (a missing default file means
 // defaults; a missing explicit --config is an error).
-Result<Context> load_context(const GlobalOptions& options);
+std::expected<Context, ContextError> load_context(const GlobalOptions& options);
 
 }  // namespace nodeimg

@@ -91,4 +91,8 @@ void event(spdlog::level::level_enum level, std::string_view message, const Fiel
   spdlog::log(level, "{}", line);
 }
 
+void event(const LogEntry& entry) {
+  event(entry.failed ? spdlog::level::err : spdlog::level::info, entry.message, entry.fields);
+}
+
 }  // namespace nodeimg::log

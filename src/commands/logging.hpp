@@ -9,9 +9,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/common/log_fields.hpp"
+
 namespace nodeimg::log {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
+using Fields = LogFields;
 
 // verbosity: 0 = info, 1 = debug, 2+ = trace; quiet: warnings and errors only.
 void setup(int verbosity, bool quiet);
@@ -20,5 +22,7 @@ bool to_journal();
 // One log line with structured fields (NODEIMG_CHANGED=1 ...): journal fields under
 // systemd, " key=value" suffixes on a terminal with -v.
 void event(spdlog::level::level_enum level, std::string_view message, const Fields& fields = {});
+// A rendered entry: error level when it failed, else info.
+void event(const LogEntry& entry);
 
 }  // namespace nodeimg::log

@@ -7,10 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 namespace nodeimg::testing {
@@ -20,11 +20,7 @@ namespace fs = std::filesystem;
 
 class GcWithoutRuntime : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/nodeimg-e2e-gc-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
+  void SetUp() override { root_ = make_temp_dir("nodeimg-e2e-gc"); }
   void TearDown() override { fs::remove_all(root_); }
   ProcessResult nodeimg(std::vector<std::string> args) {
     args.insert(args.begin(), NODEIMG_BINARY);
@@ -34,12 +30,7 @@ class GcWithoutRuntime : public ::testing::Test {
     fs::create_directories((root_ / path.substr(1)).parent_path());
     std::ofstream(root_ / path.substr(1), std::ios::binary | std::ios::trunc) << content;
   }
-  std::string read(const std::string& path) const {
-    std::ifstream in(root_ / path.substr(1), std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string read(const std::string& path) const { return read_file(root_ / path.substr(1)); }
   fs::path root_;
 };
 
@@ -89,10 +80,31 @@ TEST_F(GcWithoutRuntime, PolicyOptionsAreValidatedLikeTheConfiguration) {
   EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--min-age", "soon"}).exit_code, 2);
   EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--keep", "regex:(("}).exit_code, 2);
   EXPECT_EQ(nodeimg({"--root", root_.string(), "gc", "--max-images", "-3"}).exit_code, 2);
+  // The option and the file are refused with the same words.
+  auto option = nodeimg({"--root", root_.string(), "gc", "--max-images", "-3"});
+  EXPECT_NE(option.err.find("--max-images: must be >= 0 (0 = off)"), std::string::npos) << option.err;
+  write("/etc/nodeimg/config.yaml", "gc:\n  maxImages: -3\n");
+  auto file = nodeimg({"--root", root_.string(), "gc"});
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_NE(file.err.find("config.yaml:2: gc.maxImages: must be >= 0 (0 = off)"), std::string::npos) << file.err;
   write("/etc/nodeimg/config.yaml", "gc:\n  high: 70%\n  low: 90%\n");
   auto r = nodeimg({"--root", root_.string(), "gc"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("config.yaml"), std::string::npos) << r.err;
+}
+
+TEST_F(GcWithoutRuntime, AConfigurationThatCannotBeReadIsExitOneAMissingOneTwo) {
+  // A directory where the file should be: reading it fails (an I/O error, not a usage one).
+  fs::create_directories(root_ / "etc/nodeimg/config.yaml");
+  auto unreadable = nodeimg({"--root", root_.string(), "gc", "--dry-run"});
+  EXPECT_EQ(unreadable.exit_code, 1) << unreadable.err;
+  EXPECT_NE(unreadable.err.find("read configuration " + (root_ / "etc/nodeimg/config.yaml").string()), std::string::npos)
+      << unreadable.err;
+  auto explicit_dir = nodeimg({"--config", (root_ / "etc/nodeimg/config.yaml").string(), "gc", "--dry-run"});
+  EXPECT_EQ(explicit_dir.exit_code, 1) << explicit_dir.err;
+  auto missing = nodeimg({"--config", (root_ / "nowhere.yaml").string(), "gc", "--dry-run"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("nowhere.yaml"), std::string::npos) << missing.err;
 }
 
 TEST_F(GcWithoutRuntime, HelpExplainsThePolicyAndGlobalOptionsWorkOnEitherSide) {

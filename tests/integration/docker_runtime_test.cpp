@@ -1,7 +1,8 @@
 // DockerRuntime against a real dockerd (tests/harness/dockerd: private data root on a
 // tmpfs, private exec root, socket and containerd), with images from make-images, real
 // containers in the created, running and exited states and, when the registry harness is
-// available, pulls from a local registry. Also the adapter's pure helpers.
+// available, pulls from a local registry; and against a scripted fake daemon. The adapter's
+// pure helpers are tested in unit/docker_helpers_test.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include "adapters/runtime/docker_runtime.hpp"
 #include "support/containerd.hpp"
 #include "support/dockerd.hpp"
+#include "support/files.hpp"
 #include "support/registry.hpp"
 
 namespace nt = nodeimg::testing;
@@ -31,73 +33,7 @@ using namespace std::chrono;
 namespace gc = nodeimg::gc;
 namespace docker = nodeimg::docker;
 
-// ---- pure helpers -----------------------------------------------------------------------
-
-TEST(DockerHelpers, ParsesImageNames) {
-  auto n = docker::parse_image_name("busybox");
-  ASSERT_TRUE(n) << n.error().message;
-  EXPECT_EQ(n->repository, "busybox");
-  EXPECT_EQ(n->tag, "latest");
-  EXPECT_EQ(n->digest, "");
-  EXPECT_EQ(n->reference(), "busybox:latest");
-
-  n = docker::parse_image_name("127.0.0.1:5000/org/app:v1.2");
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->repository, "127.0.0.1:5000/org/app");
-  EXPECT_EQ(n->tag, "v1.2");
-
-  n = docker::parse_image_name("localhost:5000/app");  // the port is not a tag
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->repository, "localhost:5000/app");
-  EXPECT_EQ(n->tag, "latest");
-
-  const std::string digest = "sha256:" + std::string(64, 'a');
-  n = docker::parse_image_name("ghcr.io/org/app@" + digest);
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->repository, "ghcr.io/org/app");
-  EXPECT_EQ(n->tag, "");
-  EXPECT_EQ(n->digest, digest);
-  EXPECT_EQ(n->reference(), "ghcr.io/org/app@" + digest);
-
-  n = docker::parse_image_name("ghcr.io/org/app:1@" + digest);
-  ASSERT_TRUE(n);
-  EXPECT_EQ(n->tag, "1");
-  EXPECT_EQ(n->reference(), "ghcr.io/org/app@" + digest);
-
-  for (const char* bad : {"", "app:", "app@", "app@sha256", "/app", "a//b", "sha256:abcd", "a b:1", ":tag"}) {
-    EXPECT_FALSE(docker::parse_image_name(bad)) << bad;
-  }
-}
-
-TEST(DockerHelpers, NegotiatesApiVersion) {
-  EXPECT_EQ(docker::negotiate_api_version("1.41").value(), "1.41");
-  EXPECT_EQ(docker::negotiate_api_version("1.40").value(), "1.40");
-  EXPECT_EQ(docker::negotiate_api_version("1.24").value(), "1.24");
-  EXPECT_EQ(docker::negotiate_api_version("1.47").value(), std::string(docker::kNewestApiVersion));
-  EXPECT_EQ(docker::negotiate_api_version("2.0").value(), std::string(docker::kNewestApiVersion));
-  auto old = docker::negotiate_api_version("1.23");
-  ASSERT_FALSE(old);
-  EXPECT_NE(old.error().message.find("too old"), std::string::npos) << old.error().message;
-  EXPECT_FALSE(docker::negotiate_api_version(""));
-  EXPECT_FALSE(docker::negotiate_api_version("1"));
-  EXPECT_FALSE(docker::negotiate_api_version("1.x"));
-}
-
-TEST(DockerHelpers, MapsContainerStates) {
-  EXPECT_EQ(docker::container_state("running"), gc::ContainerState::Running);
-  EXPECT_EQ(docker::container_state("paused"), gc::ContainerState::Running);
-  EXPECT_EQ(docker::container_state("restarting"), gc::ContainerState::Running);
-  EXPECT_EQ(docker::container_state("created"), gc::ContainerState::Created);
-  EXPECT_EQ(docker::container_state("exited"), gc::ContainerState::Exited);
-  EXPECT_EQ(docker::container_state("dead"), gc::ContainerState::Exited);
-  EXPECT_EQ(docker::container_state("removing"), gc::ContainerState::Unknown);
-}
-
-TEST(DockerHelpers, EncodesUrls) {
-  EXPECT_EQ(docker::url_encode("a b/c:d@e?f&g=h#"), "a%20b%2Fc%3Ad%40e%3Ff%26g%3Dh%23");
-  EXPECT_EQ(docker::url_encode("example.com:5000/a/b:1", "/:@"), "example.com:5000/a/b:1");
-  EXPECT_EQ(docker::url_encode("x?y", "/:@"), "x%3Fy");
-}
+// ---- connecting -----------------------------------------------------------------------
 
 TEST(DockerConnect, MissingSocketNamesIt) {
   const std::string path = "/tmp/nodeimg-no-such-dir-" + std::to_string(::getpid()) + "/docker.sock";
@@ -171,9 +107,7 @@ S(sock, H).serve_forever()
 class FakeDaemon {
  public:
   FakeDaemon() {
-    char tmpl[] = "/tmp/nodeimg-fake-docker-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    dir_ = tmpl;
+    dir_ = nt::make_temp_dir("nodeimg-fake-docker").string();
     socket_ = dir_ + "/docker.sock";
     log_ = dir_ + "/requests.log";
     pid_ = ::fork();
@@ -192,10 +126,7 @@ class FakeDaemon {
     std::filesystem::remove_all(dir_, ec);
   }
   std::string endpoint() const { return "unix://" + socket_; }
-  std::string requests() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string requests() const { return nt::read_file(log_); }
 
  private:
   std::string dir_, socket_, log_;
@@ -232,15 +163,6 @@ TEST(DockerScripted, CapsTheVersionAndDetectsStreamedErrors) {
 
 namespace {
 
-bool mounted_under(const std::string& dir) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find(" " + dir + "/") != std::string::npos || line.find(" " + dir + " ") != std::string::npos) return true;
-  }
-  return false;
-}
-
 const gc::Image* find_by_tag(const std::vector<gc::Image>& images, const std::string& tag) {
   for (const auto& i : images)
     if (std::find(i.tags.begin(), i.tags.end(), tag) != i.tags.end()) return &i;
@@ -258,9 +180,7 @@ const gc::Container* find_container(const std::vector<gc::Container>& cs, const 
 class DockerRuntimeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/nodeimg-docker-test-XXXXXX";
-    ASSERT_TRUE(::mkdtemp(tmpl));
-    work_ = tmpl;
+    work_ = nt::make_temp_dir("nodeimg-docker-test").string();
     const std::string tar = work_ + "/images.tar";
     nt::make_images(tar, {"example.com/nodeimg/multi:1", "example.com/nodeimg/used:1", "example.com/nodeimg/run:1",
                           "example.com/nodeimg/keep:1=64KiB", "example.com/nodeimg/gone:1"});
@@ -278,7 +198,7 @@ class DockerRuntimeTest : public ::testing::Test {
       EXPECT_EQ(dockerd_->stop(), 0);
       delete dockerd_;
       dockerd_ = nullptr;
-      EXPECT_FALSE(mounted_under(state)) << "mounts left under " << state;
+      EXPECT_FALSE(nt::mounted_under(state)) << "mounts left under " << state;
       EXPECT_FALSE(std::filesystem::exists(state)) << state;
     }
     std::error_code ec;
@@ -342,17 +262,21 @@ TEST_F(DockerRuntimeTest, ListsContainersInEveryState) {
 
   auto cs = rt_->list_containers();
   ASSERT_TRUE(cs) << cs.error().message;
-  const std::map<std::string, std::pair<std::string, gc::ContainerState>> want = {
-      {created, {"state-created", gc::ContainerState::Created}},
-      {running, {"state-running", gc::ContainerState::Running}},
-      {exited, {"state-exited", gc::ContainerState::Exited}}};
+  struct Expected {
+    std::string name;
+    gc::ContainerState state;
+  };
+  const std::map<std::string, Expected> want = {
+      {created, {.name = "state-created", .state = gc::ContainerState::Created}},
+      {running, {.name = "state-running", .state = gc::ContainerState::Running}},
+      {exited, {.name = "state-exited", .state = gc::ContainerState::Exited}}};
   const auto now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
   for (const auto& [id, expected] : want) {
     const auto* c = find_container(*cs, id);
-    ASSERT_NE(c, nullptr) << expected.first;
-    EXPECT_EQ(c->name, expected.first);
-    EXPECT_EQ(c->state, expected.second) << expected.first;
-    EXPECT_EQ(c->image_id, image_id) << expected.first;
+    ASSERT_NE(c, nullptr) << expected.name;
+    EXPECT_EQ(c->name, expected.name);
+    EXPECT_EQ(c->state, expected.state) << expected.name;
+    EXPECT_EQ(c->image_id, image_id) << expected.name;
     EXPECT_EQ(c->sandbox_id, "");
     EXPECT_NEAR(static_cast<double>(c->created_at), static_cast<double>(now), 120.0);
   }
@@ -400,7 +324,7 @@ TEST_F(DockerRuntimeTest, RemovesAnUnusedImageWithAllItsTags) {
   ASSERT_NE(multi, nullptr);
   EXPECT_EQ(multi->tags.size(), 3u);
   // Plain deletion by id needs force with several tags: the adapter must not need it.
-  EXPECT_EQ(dockerd_->request("DELETE", "/images/" + id).first, 409);
+  EXPECT_EQ(dockerd_->request("DELETE", "/images/" + id).status, 409);
 
   const auto t0 = steady_clock::now();
   auto r = rt_->remove_image(*multi);

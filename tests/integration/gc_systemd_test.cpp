@@ -13,6 +13,7 @@
 
 #include "support/containerd.hpp"
 #include "support/cri_pods.hpp"
+#include "support/files.hpp"
 #include "support/registry.hpp"
 #include "support/systemd_container.hpp"
 
@@ -22,20 +23,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class GcUnitOnSystemd : public ::testing::Test {
  protected:
   void SetUp() override {
     // Outside /tmp: the unit has PrivateTmp=yes, and the paths must be the same inside.
-    char tmpl[] = "/run/nodeimg-it-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = make_temp_dir("nodeimg-it", "/run").string();
     ContainerdOptions options;
     options.state_dir = dir_;
     options.fs_size = "128M";
@@ -67,8 +59,8 @@ class GcUnitOnSystemd : public ::testing::Test {
 TEST_F(GcUnitOnSystemd, TimerAndHardenedServiceCollectAndLogStructuredFields) {
   auto& c = *container_;
   const fs::path units = fs::path(NODEIMG_FIXTURES).parent_path().parent_path() / "systemd";
-  c.write("/etc/systemd/system/nodeimg-gc.service", slurp(units / "nodeimg-gc.service"));
-  c.write("/etc/systemd/system/nodeimg-gc.timer", slurp(units / "nodeimg-gc.timer"));
+  c.write("/etc/systemd/system/nodeimg-gc.service", read_file(units / "nodeimg-gc.service"));
+  c.write("/etc/systemd/system/nodeimg-gc.timer", read_file(units / "nodeimg-gc.timer"));
   c.exec({"ln", "-sf", "/opt/nodeimg/nodeimg", "/usr/bin/nodeimg"});
   c.write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: " + containerd_->endpoint() +
                                           "\ngc:\n  minAge: 0s\n  maxImages: 2\n");
@@ -109,7 +101,7 @@ TEST_F(GcUnitOnSystemd, PrepullServicePullsFromALocalRegistryAtBoot) {
   const std::string ref = registry->push(oci, "warm:1");
   auto& c = *container_;
   const fs::path units = fs::path(NODEIMG_FIXTURES).parent_path().parent_path() / "systemd";
-  c.write("/etc/systemd/system/nodeimg-prepull.service", slurp(units / "nodeimg-prepull.service"));
+  c.write("/etc/systemd/system/nodeimg-prepull.service", read_file(units / "nodeimg-prepull.service"));
   c.exec({"ln", "-sf", "/opt/nodeimg/nodeimg", "/usr/bin/nodeimg"});
   c.write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: " + containerd_->endpoint() + "\nprepull: [\"" + ref + "\"]\n");
   c.systemctl({"daemon-reload"});

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/cri_pods.hpp"
+#include "support/files.hpp"
 
 namespace nodeimg::testing {
 
@@ -22,29 +23,9 @@ namespace {
 std::string harness(const std::string& name) { return std::string(NODEIMG_HARNESS_DIR) + "/" + name; }
 
 std::string read_trimmed(const std::string& path) {
-  std::ifstream in(path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string s = read_file(path);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-std::string make_temp_dir(const std::string& prefix) {
-  std::string tmpl = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  return tmpl;
-}
-
-bool has_mounts_under(const std::string& dir) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string f;
-    for (int i = 0; i < 5 && fields >> f; ++i) {
-    }
-    if (f == dir || f.starts_with(dir + "/")) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -52,7 +33,7 @@ bool has_mounts_under(const std::string& dir) {
 std::unique_ptr<ContainerdInstance> ContainerdInstance::boot(const ContainerdOptions& options) {
   std::unique_ptr<ContainerdInstance> inst(new ContainerdInstance());
   inst->own_dir_ = options.state_dir.empty();
-  inst->state_dir_ = inst->own_dir_ ? make_temp_dir("nodeimg-containerd-") : options.state_dir;
+  inst->state_dir_ = inst->own_dir_ ? make_temp_dir("nodeimg-containerd").string() : options.state_dir;
   std::vector<std::string> argv{harness("containerd"), "start", inst->state_dir_, "--fs-size", options.fs_size,
                                 "--sandbox-image", options.sandbox_image};
   if (options.fs_inodes) {
@@ -62,7 +43,7 @@ std::unique_ptr<ContainerdInstance> ContainerdInstance::boot(const ContainerdOpt
   auto r = run(argv);
   if (r.exit_code != 0) {
     inst->stopped_ = true;  // the harness cleaned up after the failed start
-    if (inst->own_dir_ && !has_mounts_under(inst->state_dir_)) fs::remove_all(inst->state_dir_);
+    if (inst->own_dir_ && !mounted_under(inst->state_dir_)) fs::remove_all(inst->state_dir_);
     throw std::runtime_error("containerd harness start failed (" + std::to_string(r.exit_code) + "): " + r.err);
   }
   inst->socket_ = inst->state_dir_ + "/containerd.sock";
@@ -79,7 +60,7 @@ int ContainerdInstance::stop() {
   stopped_ = true;
   if (r.exit_code != 0) {
     std::fprintf(stderr, "containerd harness stop failed (%d): %s\n", r.exit_code, r.err.c_str());
-  } else if (own_dir_ && !has_mounts_under(state_dir_)) {
+  } else if (own_dir_ && !mounted_under(state_dir_)) {
     std::error_code ec;
     fs::remove_all(state_dir_, ec);
   }

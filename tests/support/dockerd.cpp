@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/runtime/docker_runtime.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 namespace nodeimg::testing {
@@ -34,9 +35,7 @@ std::string encode(const std::string& s) { return docker::url_encode(s, "/:@"); 
 std::unique_ptr<DockerdInstance> DockerdInstance::boot(const Options& options) {
   auto d = std::unique_ptr<DockerdInstance>(new DockerdInstance());
   if (options.state_dir.empty()) {
-    char tmpl[] = "/tmp/nodeimg-dockerd-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    d->state_dir_ = tmpl;
+    d->state_dir_ = make_temp_dir("nodeimg-dockerd").string();
     d->own_dir_ = true;
   } else {
     d->state_dir_ = options.state_dir;
@@ -82,8 +81,8 @@ void DockerdInstance::load(const std::string& tar) const {
   if (r.exit_code != 0) throw std::runtime_error("docker load " + tar + ": " + r.err);
 }
 
-std::pair<int, std::string> DockerdInstance::request(const std::string& method, const std::string& path,
-                                                     const std::string& json_body) const {
+DockerdInstance::Reply DockerdInstance::request(const std::string& method, const std::string& path,
+                                             const std::string& json_body) const {
   std::vector<std::string> argv = {"curl", "-sS", "--max-time", "120", "--unix-socket", socket_, "-X", method,
                                    "-w", "\n%{http_code}"};
   if (!json_body.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", "@-"});
@@ -92,7 +91,7 @@ std::pair<int, std::string> DockerdInstance::request(const std::string& method, 
   if (r.exit_code != 0) throw std::runtime_error(method + " " + path + ": curl: " + r.err);
   const auto nl = r.out.rfind('\n');
   if (nl == std::string::npos) throw std::runtime_error(method + " " + path + ": no status");
-  return {std::stoi(r.out.substr(nl + 1)), r.out.substr(0, nl)};
+  return {.status = std::stoi(r.out.substr(nl + 1)), .body = r.out.substr(0, nl)};
 }
 
 std::string DockerdInstance::api(const std::string& method, const std::string& path,

@@ -35,8 +35,12 @@ class DockerdInstance {
   // POST /images/load of a docker-archive (make_images). Throws on failure.
   void load(const std::string& tar) const;
 
-  // One Engine API request (`path` without the /vX.Y prefix): {HTTP status, body}.
-  std::pair<int, std::string> request(const std::string& method, const std::string& path,
+  struct Reply {
+    int status = 0;
+    std::string body;
+  };
+  // One Engine API request (`path` without the /vX.Y prefix).
+  Reply request(const std::string& method, const std::string& path,
                                       const std::string& json_body = "") const;
   // The same, throwing unless the status is 2xx.
   std::string api(const std::string& method, const std::string& path, const std::string& json_body = "") const;

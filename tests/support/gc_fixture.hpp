@@ -2,12 +2,9 @@
 // What the runtime-specific GC suites (containerd, dockerd) share: a throwaway node root for
 // `nodeimg --root`, its configuration, running nodeimg on it and reading what it left.
 // Header-only: it uses GoogleTest assertions, and only test executables include it.
-#include <stdlib.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,17 +12,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 namespace nodeimg::testing {
 
 class GcFixture : public ::testing::Test {
  protected:
-  void make_root() {
-    char tmpl[] = "/tmp/nodeimg-gc-root-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
+  void make_root() { root_ = make_temp_dir("nodeimg-gc-root"); }
   void TearDown() override {
     if (!root_.empty()) std::filesystem::remove_all(root_);
   }
@@ -57,12 +51,7 @@ class GcFixture : public ::testing::Test {
     return nlohmann::json::parse(r.out.empty() ? "{}" : r.out);
   }
   // ROOT/var/lib/nodeimg/state.json as it is ("" when absent).
-  std::string state() const {
-    std::ifstream in(root_ / "var/lib/nodeimg/state.json");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string state() const { return read_file(root_ / "var/lib/nodeimg/state.json"); }
 
   std::filesystem::path root_;
 };

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/common/file_tree.hpp"
+#include "support/files.hpp"
 
 namespace nodeimg::testing {
 
@@ -20,10 +21,7 @@ class MemoryTree final : public FileTree {
     MemoryTree t;
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
       if (!e.is_regular_file()) continue;
-      std::ifstream in(e.path(), std::ios::binary);
-      std::ostringstream s;
-      s << in.rdbuf();
-      t.files["/" + std::filesystem::relative(e.path(), root).generic_string()] = s.str();
+      t.files["/" + std::filesystem::relative(e.path(), root).generic_string()] = read_file(e.path());
     }
     return t;
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 namespace nodeimg::testing {
@@ -20,9 +21,7 @@ std::unique_ptr<LocalRegistry> LocalRegistry::start(const std::string& state_dir
   std::unique_ptr<LocalRegistry> reg(new LocalRegistry());
   reg->own_dir_ = state_dir.empty();
   if (reg->own_dir_) {
-    std::string tmpl = (fs::temp_directory_path() / "nodeimg-registry-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    reg->state_dir_ = tmpl;
+    reg->state_dir_ = make_temp_dir("nodeimg-registry").string();
   } else {
     reg->state_dir_ = state_dir;
   }

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/files.hpp"
+
 namespace nodeimg::testing {
 
 namespace fs = std::filesystem;
@@ -16,10 +18,8 @@ const std::string kHarness = std::string(NODEIMG_HARNESS_DIR) + "/systemd-contai
 }
 
 std::unique_ptr<SystemdContainer> SystemdContainer::boot(const std::vector<std::string>& binds) {
-  char tmpl[] = "/tmp/nodeimg-container-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   auto c = std::unique_ptr<SystemdContainer>(new SystemdContainer());
-  c->state_dir_ = tmpl;
+  c->state_dir_ = make_temp_dir("nodeimg-container").string();
   std::vector<std::string> argv = {kHarness, "start", c->state_dir_};
   for (const auto& b : binds) argv.push_back("--bind-ro=" + b);
   auto r = run(argv);
@@ -57,11 +57,8 @@ void SystemdContainer::write(const std::string& path, const std::string& content
 }
 
 std::string SystemdContainer::read(const std::string& path) const {
-  std::ifstream in(host_path(path), std::ios::binary);
-  if (!in) throw std::runtime_error("read " + path + " in the container: cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  if (!fs::exists(host_path(path))) throw std::runtime_error("read " + path + " in the container: cannot open");
+  return read_file(host_path(path));
 }
 
 bool SystemdContainer::exists(const std::string& path) const { return fs::exists(host_path(path)); }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "core/config/app_config.hpp"
+#include "core/gc/threshold.hpp"
+#include "support/param_names.hpp"
 
 namespace nodeimg {
 namespace {
@@ -80,6 +82,7 @@ struct Bad {
   std::string message;  // exact prefix: file, line and key
 };
 
+void PrintTo(const Bad& b, std::ostream* os) { *os << b.name << ": " << ::testing::PrintToString(b.text); }
 class BadConfig : public ::testing::TestWithParam<Bad> {};
 
 TEST_P(BadConfig, NamesFileLineAndKey) {
@@ -206,10 +209,11 @@ struct ThresholdText {
   double percent;
   std::uint64_t bytes;
 };
+void PrintTo(const ThresholdText& t, std::ostream* os) { *os << ::testing::PrintToString(t.text); }
 class ParseThreshold : public ::testing::TestWithParam<ThresholdText> {};
 
 TEST_P(ParseThreshold, ReadsPercentagesAndFreeSizes) {
-  auto t = parse_threshold(GetParam().text);
+  auto t = gc::parse_threshold(GetParam().text);
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->kind, GetParam().kind);
   EXPECT_EQ(t->percent, GetParam().percent);
@@ -224,7 +228,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, ParseThreshold,
                                            ThresholdText{"20GiB free", gc::Threshold::Kind::FreeBytes, 0, 20ULL << 30},
                                            ThresholdText{"1.5TiB free", gc::Threshold::Kind::FreeBytes, 0, 3ULL << 39},
                                            ThresholdText{"500MB free", gc::Threshold::Kind::FreeBytes, 0, 500'000'000ULL},
-                                           ThresholdText{"4096 free", gc::Threshold::Kind::FreeBytes, 0, 4096}));
+                                           ThresholdText{"4096 free", gc::Threshold::Kind::FreeBytes, 0, 4096}),
+                         [](const auto& param_info) { return testing::param_name(param_info.param.text, param_info.index); });
 
 // The line is that of gc.high or gc.low; the key is gc.low.
 TEST(AppConfig, LowAtOrAboveHighIsRefused) {
@@ -250,13 +255,13 @@ TEST(AppConfig, LowAtOrAboveHighIsRefused) {
 
 TEST(ParseThreshold, RefusesWhatIsNeitherAPercentageNorAFreeSize) {
   for (const char* bad : {"", "75", "0%", "101%", "-5%", "abc%", "20GiB", "20XB free", "free", "20 GiB used"})
-    EXPECT_FALSE(parse_threshold(bad)) << bad;
+    EXPECT_FALSE(gc::parse_threshold(bad)) << bad;
 }
 
 // A size made only of dots, or with two, is an error value, never an exception.
 TEST(ParseThreshold, MalformedNumbersAreErrorsNotExceptions) {
   for (const char* bad : {"... free", ". free", "1.2.3GiB free"}) {
-    EXPECT_NO_THROW({ EXPECT_FALSE(parse_threshold(bad)) << bad; }) << bad;
+    EXPECT_NO_THROW({ EXPECT_FALSE(gc::parse_threshold(bad)) << bad; }) << bad;
   }
 }
 

@@ -1,6 +1,8 @@
 // The executor against a recording fake runtime: what it removes, skips and records, and
 // when it stops. The real runtimes are exercised by the integration tests.
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 
@@ -23,8 +25,11 @@ class FakeRuntime final : public ImageRuntime {
   std::set<std::string> image_errors;            // ids whose removal fails
   std::vector<std::string> removed_images, removed_containers, removed_sandboxes;
   std::function<void()> on_list_containers;      // e.g. a container appears
-  std::atomic<int> in_flight{0}, max_in_flight{0};
+  int in_flight = 0, max_in_flight = 0;  // removals inside remove_image, under `mutex`
+  // How long a removal holds its slot waiting for others to join it (see remove_image).
+  std::chrono::milliseconds hold{0};
   std::mutex mutex;
+  std::condition_variable joined;
 
   const RuntimeInfo& info() const override { return info_; }
   Result<std::vector<gc::Image>> list_images() override { return std::vector<gc::Image>{}; }
@@ -45,18 +50,21 @@ class FakeRuntime final : public ImageRuntime {
     removed_sandboxes.push_back(id);
     return Outcome::Removed;
   }
+  // A removal is in flight from entry to return, and holds its slot while it "works": it
+  // waits (up to `hold`) for more removals than the executor may run at once to join it, so
+  // that an executor over its bound is seen over it, whatever the thread scheduling.
   Result<Outcome> remove_image(const gc::Image& image) override {
-    const int now = ++in_flight;
-    int seen = max_in_flight.load();
-    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
-    }
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
+    max_in_flight = std::max(max_in_flight, ++in_flight);
+    joined.notify_all();
+    if (hold.count() > 0) joined.wait_for(lock, hold, [&] { return in_flight > hold_until; });
     --in_flight;
     if (image_errors.contains(image.id)) return fail("remove image \"" + image.id + "\" via fake: Internal: boom");
     removed_images.push_back(image.id);
     auto it = image_outcome.find(image.id);
     return it == image_outcome.end() ? Outcome::Removed : it->second;
   }
+  int hold_until = 0;  // with `hold`: stop waiting once more than this many are in flight
   Result<std::string> pull_image(const std::string& ref) override { return ref; }
 };
 
@@ -88,16 +96,18 @@ struct GcRun {
   gc::RunReport report;
   std::vector<gc::FilesystemUsage> measurements;  // successive answers of measure()
   std::size_t measured = 0;
+  bool measure_fails = false;  // every re-measure answers an error
 
   void go(bool dry_run = false) {
     plan = gc::plan_collection(inv, history_of(inv), policy, kNow);
     report.before = inv.usage;
     execute_plan(runtime, inv, plan, policy,
                  [&]() -> Result<gc::FilesystemUsage> {
+                   if (measure_fails) return fail("statvfs /var/lib/containerd: Input/output error");
                    if (measurements.empty()) return inv.usage;
                    return measurements[std::min(measured++, measurements.size() - 1)];
                  },
-                 ExecutorOptions{policy.concurrency, dry_run}, report);
+                 ExecutorOptions{.concurrency = policy.concurrency, .dry_run = dry_run}, report);
   }
 };
 
@@ -179,7 +189,8 @@ TEST(GcExecutor, WhenRemovalsFreeLessThanTheirSizesItGoesOnWithTheReserves) {
   r.go();
   EXPECT_EQ(r.runtime.removed_images.size(), 20u) << "all selected, then all five reserves";
   ASSERT_EQ(r.report.shortfalls.size(), 1u);
-  EXPECT_NE(r.report.shortfalls[0].find("still"), std::string::npos) << r.report.shortfalls[0];
+  EXPECT_EQ(r.report.shortfalls[0].kind, gc::Shortfall::Kind::Low);
+  EXPECT_NE(r.report.shortfalls[0].message.find("still"), std::string::npos) << r.report.shortfalls[0].message;
 }
 
 TEST(GcExecutor, ReservesStopOnceLowIsMeasured) {
@@ -196,7 +207,7 @@ TEST(GcExecutor, ReservesStopOnceLowIsMeasured) {
   r.measurements = seen;
   r.go();
   EXPECT_EQ(r.runtime.removed_images.size(), 17u) << "15 selected, then reserves one at a time until low";
-  EXPECT_TRUE(r.report.shortfalls.empty()) << r.report.shortfalls[0];
+  EXPECT_TRUE(r.report.shortfalls.empty()) << r.report.shortfalls[0].message;
   const gc::Removal& last = r.report.removed.back();
   EXPECT_NE(last.reason.find("shared layers"), std::string::npos) << last.reason;
 }
@@ -220,9 +231,28 @@ TEST(GcExecutor, NeverMoreRemovalsInFlightThanConcurrency) {
   r.policy.min_age = 0;
   r.policy.max_images = 1;
   r.policy.concurrency = 3;
+  // Each removal waits for a fourth to join it: one does only if the bound is broken.
+  r.runtime.hold = std::chrono::milliseconds(20);
+  r.runtime.hold_until = 3;
   r.go();
   EXPECT_EQ(r.runtime.removed_images.size(), 39u);
-  EXPECT_LE(r.runtime.max_in_flight.load(), 3);
+  EXPECT_LE(r.runtime.max_in_flight, 3);
+}
+
+TEST(GcExecutor, AFailedReMeasureIsAWarningAndTakesNoReserves) {
+  GcRun r;
+  r.inv = inventory_of(20, 80);  // 80 GiB used of 100; low 65%: the plan selects 15 x 1 GiB, 5 reserves
+  r.policy.min_age = 0;
+  r.policy.concurrency = 5;
+  r.measure_fails = true;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 15u) << "the plan's selection, and not one reserve on a guess";
+  ASSERT_FALSE(r.report.warnings.empty());
+  EXPECT_NE(r.report.warnings[0].find("Input/output error"), std::string::npos) << r.report.warnings[0];
+  EXPECT_NE(r.report.warnings[0].find("re-measure"), std::string::npos) << r.report.warnings[0];
+  EXPECT_TRUE(r.report.failures.empty());
+  EXPECT_EQ(r.report.after.available_bytes, r.inv.usage.available_bytes) << "no measurement: the last one stands";
+  EXPECT_FALSE(r.report.stopped_at_low);
 }
 
 TEST(GcExecutor, MaxImagesRemovalsGoInLargerBatchesThanThresholdRemovals) {

@@ -1,9 +1,14 @@
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/host/history_store.hpp"
 #include "core/gc/history.hpp"
 #include "core/gc/planner.hpp"
+#include "support/files.hpp"
 
 namespace nodeimg::gc {
 namespace {
@@ -127,6 +132,7 @@ TEST(HistoryJson, EmptyHistoryRoundTrips) {
 struct BadHistory {
   std::string name, text, message;
 };
+void PrintTo(const BadHistory& b, std::ostream* os) { *os << b.name << ": " << ::testing::PrintToString(b.text); }
 class HistoryParseError : public ::testing::TestWithParam<BadHistory> {};
 
 TEST_P(HistoryParseError, NamesWhatIsWrong) {
@@ -157,3 +163,47 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace nodeimg::gc
+
+// The history file on a node (adapters/host/history_store), on a temporary root.
+namespace nodeimg {
+namespace {
+
+class HistoryOnDisk : public ::testing::Test {
+ protected:
+  testing::TempDir root_{"nodeimg-history"};
+  HostFiles files_{root_.path().string()};
+  HistoryStore store_{files_, "/var/lib/nodeimg"};
+  void write(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories((root_.path() / path.substr(1)).parent_path());
+    std::ofstream(root_.path() / path.substr(1)) << text;
+  }
+};
+
+TEST_F(HistoryOnDisk, ACorruptFileIsMovedAsideAndSaid) {
+  write("/var/lib/nodeimg/state.json", "{not json");
+  auto loaded = store_.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(loaded->history.empty());
+  ASSERT_EQ(loaded->warnings.size(), 1u);
+  EXPECT_NE(loaded->warnings[0].find("moved to " + (root_.path() / "var/lib/nodeimg/state.json.corrupt").string()),
+            std::string::npos)
+      << loaded->warnings[0];
+  EXPECT_EQ(testing::read_file(root_.path() / "var/lib/nodeimg/state.json.corrupt"), "{not json");
+  EXPECT_FALSE(std::filesystem::exists(root_.path() / "var/lib/nodeimg/state.json"));
+}
+
+TEST_F(HistoryOnDisk, AFailedMoveAsideKeepsItsCause) {
+  write("/var/lib/nodeimg/state.json", "{not json");
+  // Something that is not a file where the copy should go: the move cannot happen.
+  std::filesystem::create_directories(root_.path() / "var/lib/nodeimg/state.json.corrupt/x");
+  auto loaded = store_.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->warnings.size(), 1u);
+  const std::string& w = loaded->warnings[0];
+  EXPECT_NE(w.find("left in place (could not keep a copy: "), std::string::npos) << w;
+  EXPECT_NE(w.find("state.json.corrupt"), std::string::npos) << w << ": the cause names what could not be written";
+  EXPECT_EQ(testing::read_file(root_.path() / "var/lib/nodeimg/state.json"), "{not json") << "nothing is lost";
+}
+
+}  // namespace
+}  // namespace nodeimg

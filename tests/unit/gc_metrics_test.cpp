@@ -138,7 +138,8 @@ TEST(GcMetrics, FailuresAndShortfallsAreFlagged) {
   auto r = sample_report();
   r.failures = {{ObjectKind::Image, "sha256:f", "remove image \"sha256:f\" via CRI: Internal: boom"},
                 {ObjectKind::Container, "c3", "remove container: NotFound"}};
-  r.shortfalls = {"low 65%: 30.0 GiB must be freed but the removable images hold only 10.0 GiB"};
+  r.shortfalls = {{.kind = gc::Shortfall::Kind::Low,
+                   .message = "low 65%: 30.0 GiB must be freed but the removable images hold only 10.0 GiB"}};
   r.stopped_at_low = true;
   const auto text = render_metrics(r, 1'764'000'013);
   EXPECT_EQ(exposition_problems(text), "") << text;
@@ -179,7 +180,7 @@ TEST(GcMetrics, LabelValuesAreEscaped) {
 
 TEST(GcMetrics, UnknownFilesystemFiguresAreLeftOut) {
   auto r = sample_report();
-  r.after.capacity_bytes = 0;  // not measured
+  r.after.size_bytes = 0;  // not measured
   r.after.inodes = 0;          // btrfs reports no inodes
   const auto text = render_metrics(r, 1);
   EXPECT_EQ(exposition_problems(text), "") << text;

@@ -98,6 +98,7 @@ struct Ref {
   std::string ref;
   bool match;
 };
+void PrintTo(const Ref& r, std::ostream* os) { *os << r.name << ": " << ::testing::PrintToString(r.ref); }
 class RefersTo : public ::testing::TestWithParam<Ref> {};
 
 TEST_P(RefersTo, MatchesByIdTagOrDigest) {
@@ -227,7 +228,8 @@ TEST(GcPlanner, ProtectedImagesAloneOverMaxImagesRemoveEveryCandidateAndReportAS
   EXPECT_EQ(removed(plan.images).size(), 2u);
   EXPECT_EQ(plan.images_after, 3u);
   ASSERT_EQ(plan.shortfalls.size(), 1u);
-  EXPECT_TRUE(contains(plan.shortfalls[0], "maxImages 2")) << plan.shortfalls[0];
+  EXPECT_EQ(plan.shortfalls[0].kind, Shortfall::Kind::MaxImages);
+  EXPECT_TRUE(contains(plan.shortfalls[0].message, "maxImages 2")) << plan.shortfalls[0].message;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -245,6 +247,10 @@ struct ThresholdCase {
 Threshold pct(double p) { return {Threshold::Kind::UsedPercent, p, 0, fmt::format("{}%", p)}; }
 Threshold free_gib(std::uint64_t g) { return {Threshold::Kind::FreeBytes, 0, g * kGiB, fmt::format("{}GiB free", g)}; }
 
+void PrintTo(const ThresholdCase& c, std::ostream* os) {
+  *os << c.name << ": high " << c.high.text << ", low " << c.low.text << ", " << c.usage.available_bytes << " of "
+      << c.usage.size_bytes << " bytes available";
+}
 class Thresholds : public ::testing::TestWithParam<ThresholdCase> {};
 
 // Five candidates of 1 GiB each, a (least recently used) to e; a 100 GiB disk.

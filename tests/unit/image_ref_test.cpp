@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/gc/image_ref.hpp"
+#include "support/param_names.hpp"
 
 namespace nodeimg::gc {
 namespace {
@@ -9,6 +10,7 @@ struct Norm {
   std::string in, out;
 };
 
+void PrintTo(const Norm& n, std::ostream* os) { *os << ::testing::PrintToString(n.in); }
 class NormalizeReference : public ::testing::TestWithParam<Norm> {};
 
 TEST_P(NormalizeReference, GivesTheFullyQualifiedForm) { EXPECT_EQ(normalize_reference(GetParam().in), GetParam().out); }
@@ -28,7 +30,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Norm{"localhost:5000/app:v1", "localhost:5000/app:v1"},
                       Norm{"busybox@sha256:" + std::string(64, 'a'), "docker.io/library/busybox@sha256:" + std::string(64, 'a')},
                       Norm{"registry.local:5000/app@sha256:" + std::string(64, 'b'), "registry.local:5000/app@sha256:" + std::string(64, 'b')},
-                      Norm{"sha256:" + std::string(64, 'c'), "sha256:" + std::string(64, 'c')}));
+                      Norm{"sha256:" + std::string(64, 'c'), "sha256:" + std::string(64, 'c')}),
+    [](const auto& param_info) { return testing::param_name(param_info.param.in, param_info.index); });
 
 TEST(RepositoryOf, StripsTagAndDigest) {
   const std::string digest = "sha256:" + std::string(64, 'd');
@@ -99,6 +102,31 @@ TEST(ReferencePattern, InvalidRegexIsAnError) {
 TEST(ReferencePattern, EmptyPatternsAreErrors) {
   EXPECT_FALSE(ReferencePattern::parse(""));
   EXPECT_FALSE(ReferencePattern::parse("regex:"));
+}
+
+}  // namespace
+}  // namespace nodeimg::gc
+
+namespace nodeimg::gc {
+namespace {
+
+TEST(SplitReference, SplitsWhereTheGrammarDoes) {
+  const std::string digest = "sha256:" + std::string(64, 'e');
+  const std::string ref = "registry.local:5000/team/svc:3@" + digest;  // the parts are views of it
+  auto p = split_reference(ref);
+  EXPECT_EQ(p.name, "registry.local:5000/team/svc");
+  EXPECT_EQ(p.tag, "3");
+  EXPECT_EQ(p.digest, digest);
+  p = split_reference("localhost:5000/app");  // a port is not a tag
+  EXPECT_EQ(p.name, "localhost:5000/app");
+  EXPECT_FALSE(p.tag);
+  EXPECT_FALSE(p.digest);
+  p = split_reference("app:");  // written, if empty
+  EXPECT_EQ(p.name, "app");
+  EXPECT_EQ(p.tag, "");
+  p = split_reference("app@");
+  EXPECT_EQ(p.digest, "");
+  EXPECT_FALSE(p.tag);
 }
 
 }  // namespace

@@ -14,8 +14,11 @@ Result<FilesystemUsage> filesystem_usage(const std::string& host_path) {
   while (true) {
     struct statvfs s {};
     if (::statvfs(path.c_str(), &s) == 0) {
-      return FilesystemUsage{static_cast<std::uint64_t>(s.f_blocks) * s.f_frsize,
-                             static_cast<std::uint64_t>(s.f_bavail) * s.f_frsize, s.f_files, s.f_favail};
+      return FilesystemUsage{.mountpoint = host_path,
+                             .size_bytes = static_cast<std::uint64_t>(s.f_blocks) * s.f_frsize,
+                             .available_bytes = static_cast<std::uint64_t>(s.f_bavail) * s.f_frsize,
+                             .inodes = s.f_files,
+                             .inodes_free = s.f_favail};
     }
     if (errno != ENOENT || path == "/") return fail(fmt::format("statvfs {}: {}", path, std::strerror(errno)));
     auto slash = path.find_last_of('/');

@@ -1,19 +1,14 @@
 #pragma once
-#include <cstdint>
+// Measures a filesystem with statvfs.
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/common/filesystem_usage.hpp"
 
 namespace nodeimg {
 
-struct FilesystemUsage {
-  std::uint64_t size_bytes = 0;
-  std::uint64_t available_bytes = 0;
-  std::uint64_t inodes = 0;
-  std::uint64_t inodes_free = 0;
-};
-
-// statvfs of the filesystem holding `host_path`, or of its nearest existing ancestor.
+// statvfs of the filesystem holding `host_path`, or of its nearest existing ancestor; the
+// result's mountpoint is `host_path` as given.
 Result<FilesystemUsage> filesystem_usage(const std::string& host_path);
 
 }  // namespace nodeimg

@@ -21,25 +21,30 @@ Result<LoadedHistory> HistoryStore::load(bool repair) const {
     out.history = std::move(*parsed);
     return out;
   }
-  const std::string aside = path_ + ".corrupt";
-  std::string moved = "left in place";
   if (!repair) {
     out.warnings.push_back(fmt::format("history {} is corrupt ({}); ignored (the next gc run rebuilds it)",
                                        files_.host_path(path_), parsed.error().message));
     return out;
   }
-  if (auto ok = files_.write_atomic(aside, **text, FileOwnership{0600, 0, 0}); ok) {
-    if (auto rm = files_.remove(path_); rm) moved = "moved to " + files_.host_path(aside);
-  }
-  out.warnings.push_back(
-      fmt::format("history {} is corrupt ({}); {}; rebuilding it", files_.host_path(path_), parsed.error().message, moved));
+  out.warnings.push_back(fmt::format("history {} is corrupt ({}); {}; rebuilding it", files_.host_path(path_),
+                                     parsed.error().message, move_aside(**text)));
   return out;
+}
+
+std::string HistoryStore::move_aside(const std::string& text) const {
+  const std::string aside = path_ + ".corrupt";
+  auto copied = files_.write_atomic(aside, text, FileOwnership{.mode = 0600, .uid = 0, .gid = 0});
+  if (!copied) return "left in place (could not keep a copy: " + copied.error().message + ")";
+  if (auto removed = files_.remove(path_); !removed)
+    return fmt::format("copied to {} but left in place (could not remove it: {})", files_.host_path(aside),
+                       removed.error().message);
+  return "moved to " + files_.host_path(aside);
 }
 
 Result<void> HistoryStore::save(const gc::History& history, gc::Seconds now) const {
   const auto slash = path_.rfind('/');
   if (auto ok = files_.make_directories(path_.substr(0, slash), 0755); !ok) return ok;
-  return files_.write_atomic(path_, gc::serialize_history(history, now), FileOwnership{0644, 0, 0});
+  return files_.write_atomic(path_, gc::serialize_history(history, now), FileOwnership{.mode = 0644, .uid = 0, .gid = 0});
 }
 
 }  // namespace nodeimg

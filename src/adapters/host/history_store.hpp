@@ -26,6 +26,10 @@ class HistoryStore {
   const std::string& path() const { return path_; }
 
  private:
+  // Moves the corrupt file to state.json.corrupt; says what became of it, with the cause
+  // when it could not be moved.
+  std::string move_aside(const std::string& text) const;
+
   const HostFiles& files_;
   std::string path_;
 };

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/gc/image_ref.hpp"
+
 namespace nodeimg {
 
 using json = nlohmann::json;
@@ -32,22 +34,19 @@ Result<ImageName> parse_image_name(std::string_view reference) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return bad("contains whitespace or control characters");
   }
   if (reference.starts_with("sha256:")) return bad("an image id cannot be pulled; name a repository");
+  const gc::ReferenceParts parts = gc::split_reference(reference);
   ImageName n;
-  std::string_view rest = reference;
-  if (auto at = rest.find('@'); at != std::string_view::npos) {
-    n.digest = std::string(rest.substr(at + 1));
-    rest = rest.substr(0, at);
+  if (parts.digest) {
+    n.digest = std::string(*parts.digest);
     const auto colon = n.digest.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == n.digest.size())
       return bad("digest is not ALGORITHM:HEX");
   }
-  const auto last_slash = rest.rfind('/');
-  const auto colon = rest.find(':', last_slash == std::string_view::npos ? 0 : last_slash + 1);
-  if (colon != std::string_view::npos) {
-    n.tag = std::string(rest.substr(colon + 1));
-    rest = rest.substr(0, colon);
+  if (parts.tag) {
+    n.tag = std::string(*parts.tag);
     if (n.tag.empty()) return bad("empty tag");
   }
+  const std::string_view rest = parts.name;
   if (rest.empty() || rest.front() == '/' || rest.back() == '/' || rest.find("//") != std::string_view::npos)
     return bad("empty repository name");
   n.repository = std::string(rest);
@@ -56,16 +55,24 @@ Result<ImageName> parse_image_name(std::string_view reference) {
 }
 
 namespace {
+
+struct ApiVersion {
+  int major = 0;
+  int minor = 0;
+  auto operator<=>(const ApiVersion&) const = default;
+};
+
 // "1.41" -> {1, 41}
-std::optional<std::pair<int, int>> parse_version(std::string_view v) {
+std::optional<ApiVersion> parse_version(std::string_view v) {
   const auto dot = v.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
-  int major = 0, minor = 0;
-  auto [p1, e1] = std::from_chars(v.data(), v.data() + dot, major);
-  auto [p2, e2] = std::from_chars(v.data() + dot + 1, v.data() + v.size(), minor);
+  ApiVersion out;
+  auto [p1, e1] = std::from_chars(v.data(), v.data() + dot, out.major);
+  auto [p2, e2] = std::from_chars(v.data() + dot + 1, v.data() + v.size(), out.minor);
   if (e1 != std::errc() || e2 != std::errc() || p1 != v.data() + dot || p2 != v.data() + v.size()) return std::nullopt;
-  return std::pair{major, minor};
+  return out;
 }
+
 }  // namespace
 
 Result<std::string> negotiate_api_version(std::string_view server) {
@@ -76,7 +83,7 @@ Result<std::string> negotiate_api_version(std::string_view server) {
   if (*have < oldest)
     return fail(fmt::format("Docker API version {} is too old: nodeimg needs at least {}", server, kOldestApiVersion));
   if (*have > newest) return std::string(kNewestApiVersion);
-  return fmt::format("{}.{}", have->first, have->second);
+  return fmt::format("{}.{}", have->major, have->minor);
 }
 
 gc::ContainerState container_state(std::string_view s) {
@@ -300,29 +307,65 @@ Result<std::unique_ptr<DockerRuntime>> DockerRuntime::connect(const std::string&
   return rt;
 }
 
-Result<std::vector<gc::Image>> DockerRuntime::list_images() {
-  constexpr std::string_view action = "list images";
-  auto r = call(action, "GET", "/images/json");
+Result<json> DockerRuntime::get_array(std::string_view action, const std::string& path) const {
+  auto r = call(action, "GET", path);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(http_error(action, *r));
   auto j = json::parse(r->body, nullptr, false);
   if (!j.is_array()) return std::unexpected(error(action, "the answer is not a JSON array"));
-  std::vector<gc::Image> out;
-  out.reserve(j.size());
-  for (const auto& e : j) {
-    if (!e.is_object()) continue;
-    gc::Image img;
-    img.id = string_or(e, "Id");
-    if (img.id.empty()) continue;
-    for (auto& t : strings_of(e, "RepoTags"))
-      if (t != "<none>:<none>") img.tags.push_back(std::move(t));
-    for (auto& d : strings_of(e, "RepoDigests"))
-      if (!d.starts_with("<none>@")) img.digests.push_back(std::move(d));
-    if (auto it = e.find("Size"); it != e.end() && it->is_number_integer() && it->get<std::int64_t>() > 0)
-      img.size = static_cast<std::uint64_t>(it->get<std::int64_t>());
-    img.pinned = false;
-    out.push_back(std::move(img));
+  return j;
+}
+
+namespace {
+
+// One entry of GET /images/json; nothing for an entry without an id.
+std::optional<gc::Image> image_of(const json& e) {
+  gc::Image img;
+  img.id = string_or(e, "Id");
+  if (img.id.empty()) return std::nullopt;
+  for (auto& t : strings_of(e, "RepoTags"))
+    if (t != "<none>:<none>") img.tags.push_back(std::move(t));
+  for (auto& d : strings_of(e, "RepoDigests"))
+    if (!d.starts_with("<none>@")) img.digests.push_back(std::move(d));
+  if (auto it = e.find("Size"); it != e.end() && it->is_number_integer() && it->get<std::int64_t>() > 0)
+    img.size = static_cast<std::uint64_t>(it->get<std::int64_t>());
+  img.pinned = false;
+  return img;
+}
+
+// One entry of GET /containers/json?all=1; nothing for an entry without an id.
+std::optional<gc::Container> container_of(const json& e) {
+  gc::Container c;
+  c.id = string_or(e, "Id");
+  if (c.id.empty()) return std::nullopt;
+  if (auto names = strings_of(e, "Names"); !names.empty()) {
+    c.name = names.front();
+    if (c.name.starts_with('/')) c.name.erase(0, 1);
   }
+  c.image = string_or(e, "Image");
+  c.image_id = string_or(e, "ImageID");
+  c.state = docker::container_state(string_or(e, "State"));
+  if (auto it = e.find("Created"); it != e.end() && it->is_number_integer()) c.created_at = it->get<gc::Seconds>();
+  return c;
+}
+
+// The records `parse` makes of the array's objects; anything else is passed over.
+template <class Parse>
+auto records_of(const json& array, Parse parse) {
+  std::vector<typename decltype(parse(array))::value_type> out;
+  out.reserve(array.size());
+  for (const auto& e : array)
+    if (e.is_object())
+      if (auto record = parse(e)) out.push_back(std::move(*record));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<gc::Image>> DockerRuntime::list_images() {
+  auto j = get_array("list images", "/images/json");
+  if (!j) return std::unexpected(j.error());
+  std::vector<gc::Image> out = records_of(*j, image_of);
   // /images/json's Size counts every layer, also those the image shares with others (a base
   // image's layers count in each image built on it), so removing an image frees less than
   // its Size and the threshold phase would plan too few removals and stop above low.
@@ -335,32 +378,10 @@ Result<std::vector<gc::Image>> DockerRuntime::list_images() {
   return out;
 }
 
-
 Result<std::vector<gc::Container>> DockerRuntime::list_containers() {
-  constexpr std::string_view action = "list containers";
-  auto r = call(action, "GET", "/containers/json?all=1");
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(http_error(action, *r));
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_array()) return std::unexpected(error(action, "the answer is not a JSON array"));
-  std::vector<gc::Container> out;
-  out.reserve(j.size());
-  for (const auto& e : j) {
-    if (!e.is_object()) continue;
-    gc::Container c;
-    c.id = string_or(e, "Id");
-    if (c.id.empty()) continue;
-    if (auto names = strings_of(e, "Names"); !names.empty()) {
-      c.name = names.front();
-      if (c.name.starts_with('/')) c.name.erase(0, 1);
-    }
-    c.image = string_or(e, "Image");
-    c.image_id = string_or(e, "ImageID");
-    c.state = docker::container_state(string_or(e, "State"));
-    if (auto it = e.find("Created"); it != e.end() && it->is_number_integer()) c.created_at = it->get<gc::Seconds>();
-    out.push_back(std::move(c));
-  }
-  return out;
+  auto j = get_array("list containers", "/containers/json?all=1");
+  if (!j) return std::unexpected(j.error());
+  return records_of(*j, container_of);
 }
 
 Result<std::vector<gc::Sandbox>> DockerRuntime::list_sandboxes() { return std::vector<gc::Sandbox>{}; }

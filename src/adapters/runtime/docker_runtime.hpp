@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/runtime/image_runtime.hpp"
 
 namespace nodeimg {
@@ -87,6 +89,8 @@ class DockerRuntime final : public ImageRuntime {
   // handed over line by line as it streams in.
   Result<Response> call(std::string_view action, std::string_view method, const std::string& path,
                         bool versioned = true, const std::function<void(std::string_view)>* on_line = nullptr) const;
+  // GET `path`, which must answer 200 with a JSON array.
+  Result<nlohmann::json> get_array(std::string_view action, const std::string& path) const;
   // "ACTION via Docker ENDPOINT: STATUS REASON: MESSAGE"
   Error http_error(std::string_view action, const Response& r) const;
   Error error(std::string_view action, std::string_view cause) const;

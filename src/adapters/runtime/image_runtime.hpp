@@ -11,15 +11,13 @@
 // - Errors name the action, the object and the endpoint, e.g.
 //   `remove image "sha256:…" via CRI unix:///run/containerd/containerd.sock: Unavailable: …`.
 // - remove_*, list_containers and pull_image may be called from several threads at once.
-#include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "core/common/parallel.hpp"
 #include "core/gc/model.hpp"
 
 namespace nodeimg {
@@ -62,20 +60,7 @@ class ImageRuntime {
   // of one per image) overrides it.
   virtual std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) {
     std::vector<Result<Outcome>> out(images.size(), Outcome::NotFound);
-    const std::size_t threads = std::min<std::size_t>(images.size(), static_cast<std::size_t>(std::max(concurrency, 1)));
-    if (threads <= 1) {
-      for (std::size_t i = 0; i < images.size(); ++i) out[i] = remove_image(images[i]);
-      return out;
-    }
-    std::atomic<std::size_t> next{0};
-    {
-      std::vector<std::jthread> pool;
-      pool.reserve(threads);
-      for (std::size_t t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
-          for (std::size_t i = next++; i < images.size(); i = next++) out[i] = remove_image(images[i]);
-        });
-    }
+    parallel_for(images.size(), concurrency, [&](std::size_t i) { out[i] = remove_image(images[i]); });
     return out;
   }
   // Pulls `reference`; returns the image id (or the runtime's image reference).

@@ -9,6 +9,7 @@
 
 #include "adapters/runtime/cri_runtime.hpp"
 #include "adapters/runtime/docker_runtime.hpp"
+#include "core/common/paths.hpp"
 
 namespace nodeimg {
 
@@ -17,11 +18,6 @@ namespace {
 using Kind = RuntimeConfig::Kind;
 
 std::string socket_path(const std::string& endpoint) { return endpoint.substr(std::string_view("unix://").size()); }
-
-std::string under_root(const std::string& root, const std::string& path) {
-  if (root.empty() || root == "/") return path;
-  return (root.ends_with('/') ? root.substr(0, root.size() - 1) : root) + path;
-}
 
 Result<std::unique_ptr<ImageRuntime>> connect_one(Kind kind, const std::string& endpoint, std::chrono::milliseconds timeout) {
   if (kind == Kind::Docker) {
@@ -38,11 +34,11 @@ Result<std::unique_ptr<ImageRuntime>> connect_one(Kind kind, const std::string& 
 
 const std::vector<RuntimeCandidate>& well_known_runtimes() {
   static const std::vector<RuntimeCandidate> list = {
-      {Kind::Cri, "unix:///run/containerd/containerd.sock"},
-      {Kind::Cri, "unix:///run/k3s/containerd/containerd.sock"},
-      {Kind::Cri, "unix:///var/run/crio/crio.sock"},
-      {Kind::Cri, "unix:///run/cri-dockerd.sock"},
-      {Kind::Docker, "unix:///var/run/docker.sock"},
+      {.kind = Kind::Cri, .endpoint = "unix:///run/containerd/containerd.sock"},
+      {.kind = Kind::Cri, .endpoint = "unix:///run/k3s/containerd/containerd.sock"},
+      {.kind = Kind::Cri, .endpoint = "unix:///var/run/crio/crio.sock"},
+      {.kind = Kind::Cri, .endpoint = "unix:///run/cri-dockerd.sock"},
+      {.kind = Kind::Docker, .endpoint = "unix:///var/run/docker.sock"},
   };
   return list;
 }

@@ -3,17 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <iostream>
-#include <atomic>
-#include <map>
 #include <mutex>
-#include <thread>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "adapters/host/filesystem_usage.hpp"
@@ -23,12 +16,12 @@
 #include "adapters/runtime/runtime_connect.hpp"
 #include "commands/gc/gc_executor.hpp"
 #include "commands/logging.hpp"
+#include "core/common/parallel.hpp"
 #include "core/gc/metrics.hpp"
 #include "core/gc/planner.hpp"
+#include "core/gc/render.hpp"
 
 namespace nodeimg {
-
-using nlohmann::json;
 
 namespace {
 
@@ -36,46 +29,25 @@ gc::Seconds unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string rfc3339(gc::Seconds t) {
-  if (t <= 0) return "";
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(t)));
-}
-
-std::string short_id(const std::string& id) {
-  const auto colon = id.find(':');
-  const std::string hex = colon == std::string::npos ? id : id.substr(colon + 1);
-  return hex.substr(0, 12);
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string runtime_label(const RuntimeInfo& info) {
   return fmt::format("{} {} ({} {})", info.name.empty() ? info.kind : info.name, info.version, info.kind, info.endpoint);
 }
 
-Result<gc::FilesystemUsage> measure(const std::string& mountpoint) {
-  auto u = filesystem_usage(mountpoint);
-  if (!u) return std::unexpected(u.error());
-  return gc::FilesystemUsage{mountpoint, u->size_bytes, u->available_bytes, u->inodes, u->inodes_free};
-}
-
 // Everything a GC command learns from the runtime and the host before deciding.
 struct Survey {
   std::unique_ptr<ImageRuntime> runtime;
   gc::Inventory inventory;
-  gc::History history;           // updated with what the runtime shows now
+  gc::History history;  // updated with what the runtime shows now
   std::vector<std::string> warnings;
   gc::Seconds now = 0;
 };
 
-// `writes`: whether this command may change the node (a real gc run): only then is a
-// corrupt history moved aside.
-Result<Survey> survey(const Context& ctx, const HostFiles& files, bool writes) {
-  Survey s;
-  auto runtime = connect_runtime(ctx.config.runtime, ctx.options.root);
-  if (!runtime) return std::unexpected(runtime.error());
-  s.runtime = std::move(*runtime);
-  auto& rt = *s.runtime;
-  spdlog::debug("runtime: {}", runtime_label(rt.info()));
-
+// Images, containers, sandboxes, the sandbox images and the image filesystem's usage.
+Result<void> take_inventory(const Context& ctx, ImageRuntime& rt, Survey& s) {
   auto images = rt.list_images();
   if (!images) return std::unexpected(images.error());
   auto containers = rt.list_containers();
@@ -93,31 +65,28 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, bool writes) {
   }
   auto mount = rt.image_filesystem();
   if (!mount) return std::unexpected(mount.error());
-  auto usage = measure(*mount);
+  auto usage = filesystem_usage(*mount);
   if (!usage) return std::unexpected(context("measure the image filesystem", usage.error()));
   s.inventory.usage = *usage;
+  return {};
+}
 
+// `writes`: whether this command may change the node (a real gc run): only then is a
+// corrupt history moved aside.
+Result<Survey> survey(const Context& ctx, const HostFiles& files, bool writes) {
+  Survey s;
+  auto runtime = connect_runtime(ctx.config.runtime, ctx.options.root);
+  if (!runtime) return std::unexpected(runtime.error());
+  s.runtime = std::move(*runtime);
+  spdlog::debug("runtime: {}", runtime_label(s.runtime->info()));
+  if (auto ok = take_inventory(ctx, *s.runtime, s); !ok) return std::unexpected(ok.error());
   s.now = unix_now();
-  HistoryStore store(files, ctx.state_dir());
-  auto loaded = store.load(writes);
+  auto loaded = HistoryStore(files, ctx.state_dir()).load(writes);
   if (!loaded) return std::unexpected(loaded.error());
   for (auto& w : loaded->warnings) s.warnings.push_back(std::move(w));
   s.history = gc::update_history(loaded->history, s.inventory, s.now);
   return s;
 }
-
-json usage_json(const gc::FilesystemUsage& u) {
-  return {{"capacityBytes", u.capacity_bytes},  {"availableBytes", u.available_bytes},
-          {"usedPercent", u.used_percent()},    {"inodes", u.inodes},
-          {"inodesFree", u.inodes_free},        {"inodesUsedPercent", u.inodes_used_percent()}};
-}
-
-std::string usage_text(const gc::FilesystemUsage& u) {
-  return fmt::format("{:.1f}% used ({} free of {}), inodes {:.1f}% used", u.used_percent(),
-                     gc::human_bytes(u.available_bytes), gc::human_bytes(u.capacity_bytes), u.inodes_used_percent());
-}
-
-std::string phase_text(const std::optional<gc::Phase>& p) { return p ? std::string(to_string(*p)) : ""; }
 
 void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunReport& report, gc::Seconds finished) {
   const std::string& path = ctx.config.metrics.textfile;
@@ -129,224 +98,121 @@ void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunRepo
                   files.host_path(path));
     return;
   }
-  if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished), FileOwnership{0644, 0, 0}); !ok)
+  if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished), FileOwnership{.mode = 0644, .uid = 0, .gid = 0}); !ok)
     log::event(spdlog::level::warn, "metrics not written: " + ok.error().message);
+}
+
+// The policy for this run: the file's, with the command line's overrides.
+Result<gc::Policy> policy_for(const Context& ctx, const gc::PolicyOverrides& overrides) {
+  gc::Policy policy = ctx.config.gc;
+  if (auto ok = gc::apply_overrides(overrides, policy); !ok) return std::unexpected(ok.error());
+  return policy;
+}
+
+Result<std::chrono::milliseconds> lock_wait(const GcFlags& flags) {
+  auto wait = parse_duration(flags.lock_timeout);
+  if (!wait) return fail("--lock-timeout: " + wait.error().message);
+  if (wait->count() < 0) return fail("--lock-timeout: must not be negative");
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
+}
+
+// One run at a time: a dry run changes nothing and needs no lock.
+Result<std::optional<RunLock>> lock_run(const HostFiles& files, const GcFlags& flags, std::chrono::milliseconds wait) {
+  if (flags.dry_run) return std::optional<RunLock>{};
+  auto lock = RunLock::acquire(files.host_path("/run/nodeimg/gc.lock"), wait);
+  if (!lock) return std::unexpected(lock.error());
+  return std::optional<RunLock>(std::move(*lock));
+}
+
+// A run that could not survey the node says so in the metrics too, so that an alert fires
+// on the failure itself rather than on the last good run's figures going stale.
+void report_unreachable(const Context& ctx, const HostFiles& files, const GcFlags& flags, const Error& error,
+                        std::chrono::steady_clock::time_point started) {
+  log::event(spdlog::level::err, "gc failed: " + error.message, {{"NODEIMG_COMMAND", "gc"}, {"NODEIMG_FAILED", "1"}});
+  if (flags.dry_run) return;
+  gc::RunReport failed{.runtime = ctx.config.runtime.endpoint, .runtime_reached = false};
+  failed.failures.push_back({.kind = gc::ObjectKind::Image, .id = "", .message = error.message});
+  failed.duration_seconds = seconds_since(started);
+  write_metrics(ctx, files, failed, unix_now());
+}
+
+// Removes what the plan says (or lists it, on a dry run), then counts the images left and
+// forgets the removed ones in the history.
+gc::RunReport carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy& policy, const HistoryStore& store, bool dry_run) {
+  gc::RunReport report{.dry_run = dry_run,
+                       .runtime = runtime_label(s.runtime->info()),
+                       .started_at = s.now,
+                       .before = s.inventory.usage,
+                       .images_before = s.inventory.images.size(),
+                       .shortfalls = plan.shortfalls};
+  const std::string mountpoint = s.inventory.usage.mountpoint;
+  execute_plan(*s.runtime, s.inventory, plan, policy, [&] { return filesystem_usage(mountpoint); },
+               ExecutorOptions{.concurrency = policy.concurrency, .dry_run = dry_run}, report);
+  if (dry_run) {
+    report.images_after = plan.images_after;
+  } else if (auto after = s.runtime->list_images(); after) {
+    report.images_after = after->size();
+    // Forget removed images now rather than at the next run.
+    gc::Inventory remaining = s.inventory;
+    remaining.images = std::move(*after);
+    if (auto containers = s.runtime->list_containers(); containers) remaining.containers = std::move(*containers);
+    if (auto ok = store.save(gc::update_history(s.history, remaining, s.now), s.now); !ok)
+      log::event(spdlog::level::warn, "save history: " + ok.error().message);
+  } else {
+    report.failures.push_back({.kind = gc::ObjectKind::Image, .id = "", .message = "list images after the run: " + after.error().message});
+  }
+  return report;
+}
+
+void print_gc(const Context& ctx, const gc::GcOutcome& outcome) {
+  for (const auto& w : outcome.report.warnings) log::event(spdlog::level::warn, w);
+  std::cout << (ctx.options.json ? gc::render_gc_json(outcome) : gc::render_gc_text(outcome));
+  log::event(gc::gc_log_entry(outcome));
 }
 
 }  // namespace
 
-Result<void> apply_overrides(const PolicyOverrides& o, gc::Policy& policy) {
-  if (o.high) {
-    auto t = parse_threshold(*o.high);
-    if (!t) return fail("--high: " + t.error().message);
-    policy.high = *t;
-  }
-  if (o.low) {
-    auto t = parse_threshold(*o.low);
-    if (!t) return fail("--low: " + t.error().message);
-    policy.low = *t;
-  }
-  if (o.inodes_high) {
-    auto t = parse_threshold(*o.inodes_high);
-    if (!t || t->kind != gc::Threshold::Kind::UsedPercent) return fail("--inodes-high: must be a percentage such as 90%");
-    policy.inodes_high = t->percent;
-  }
-  for (auto [text, slot, name] : {std::tuple{&o.min_age, &policy.min_age, "--min-age"},
-                                  std::tuple{&o.max_unused_age, &policy.max_unused_age, "--max-unused-age"}}) {
-    if (!*text) continue;
-    auto d = parse_duration(**text);
-    if (!d) return fail(fmt::format("{}: {}", name, d.error().message));
-    if (d->count() < 0) return fail(fmt::format("{}: must not be negative", name));
-    *slot = std::chrono::duration_cast<std::chrono::seconds>(*d).count();
-  }
-  if (o.max_images) {
-    if (*o.max_images < 0) return fail("--max-images: must be >= 0 (0 = off)");
-    policy.max_images = static_cast<std::size_t>(*o.max_images);
-  }
-  if (o.concurrency) {
-    if (*o.concurrency < 1 || *o.concurrency > 64) return fail("--concurrency: must be between 1 and 64");
-    policy.concurrency = *o.concurrency;
-  }
-  for (const auto& k : o.keep) {
-    auto p = gc::ReferencePattern::parse(k);
-    if (!p) return fail("--keep: " + p.error().message);
-    policy.keep.push_back(std::move(*p));
-  }
-  if (auto ordered = check_threshold_order(policy); !ordered) return fail("--high/--low: " + ordered.error().message);
-  return {};
-}
-
 int gc_run(const Context& ctx, const GcFlags& flags) {
-  gc::Policy policy = ctx.config.gc;
-  if (auto ok = apply_overrides(flags.policy, policy); !ok) {
-    spdlog::error("{}", ok.error().message);
-    return kExitUsage;
-  }
-  auto lock_wait = parse_duration(flags.lock_timeout);
-  if (!lock_wait || lock_wait->count() < 0) {
-    spdlog::error("--lock-timeout: {}", lock_wait ? "must not be negative" : lock_wait.error().message);
+  auto policy = policy_for(ctx, flags.policy);
+  auto wait = lock_wait(flags);
+  if (!policy || !wait) {
+    spdlog::error("{}", !policy ? policy.error().message : wait.error().message);
     return kExitUsage;
   }
   const auto started = std::chrono::steady_clock::now();
   HostFiles files(ctx.options.root);
-
-  // 1. One run at a time (a dry run changes nothing and needs no lock).
-  std::optional<RunLock> lock;
-  if (!flags.dry_run) {
-    auto l = RunLock::acquire(files.host_path("/run/nodeimg/gc.lock"),
-                              std::chrono::duration_cast<std::chrono::milliseconds>(*lock_wait));
-    if (!l) {
-      spdlog::error("{}", l.error().message);
-      return kExitFailed;
-    }
-    lock.emplace(std::move(*l));
+  auto lock = lock_run(files, flags, *wait);
+  if (!lock) {
+    spdlog::error("{}", lock.error().message);
+    return kExitFailed;
   }
-
-  // 2–3. Inventory, measure, history.
   auto s = survey(ctx, files, !flags.dry_run);
   if (!s) {
-    log::event(spdlog::level::err, "gc failed: " + s.error().message, {{"NODEIMG_COMMAND", "gc"}, {"NODEIMG_FAILED", "1"}});
-    if (!flags.dry_run) {
-      // Say so in the metrics too, so that an alert fires on the failure itself rather than
-      // on the last good run's figures going stale.
-      gc::RunReport failed;
-      failed.runtime_reached = false;
-      failed.runtime = ctx.config.runtime.endpoint;
-      failed.failures.push_back({gc::ObjectKind::Image, "", s.error().message});
-      failed.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      write_metrics(ctx, files, failed, unix_now());
-    }
+    report_unreachable(ctx, files, flags, s.error(), started);
     return kExitFailed;
   }
   for (const auto& w : s->warnings) log::event(spdlog::level::warn, w);
   // Saved before anything is removed, on purpose: an unwritable state directory stops the
   // run before it acts, and a run killed mid-way (TimeoutStartSec) keeps what it learnt.
   // The save after the run only forgets the images it removed.
-  HistoryStore store(files, ctx.state_dir());
+  const HistoryStore store(files, ctx.state_dir());
   if (!flags.dry_run)
     if (auto ok = store.save(s->history, s->now); !ok) {
       spdlog::error("save history: {}", ok.error().message);
       return kExitFailed;
     }
-
-  // 4. Plan.
-  const gc::Plan plan = gc::plan_collection(s->inventory, s->history, policy, s->now);
-
-  // 5. Execute.
-  gc::RunReport report;
-  report.dry_run = flags.dry_run;
-  report.runtime = runtime_label(s->runtime->info());
-  report.started_at = s->now;
-  report.before = s->inventory.usage;
-  report.images_before = s->inventory.images.size();
-  report.shortfalls = plan.shortfalls;
-  const std::string mountpoint = s->inventory.usage.mountpoint;
-  execute_plan(*s->runtime, s->inventory, plan, policy, [&] { return measure(mountpoint); },
-               ExecutorOptions{policy.concurrency, flags.dry_run}, report);
-  if (flags.dry_run) {
-    report.images_after = plan.images_after;
-  } else if (auto after = s->runtime->list_images(); after) {
-    report.images_after = after->size();
-    // Forget removed images now rather than at the next run.
-    gc::Inventory remaining = s->inventory;
-    remaining.images = std::move(*after);
-    if (auto containers = s->runtime->list_containers(); containers) remaining.containers = std::move(*containers);
-    if (auto ok = store.save(gc::update_history(s->history, remaining, s->now), s->now); !ok)
-      log::event(spdlog::level::warn, "save history: " + ok.error().message);
-  } else {
-    report.failures.push_back({gc::ObjectKind::Image, "", "list images after the run: " + after.error().message});
-  }
-  report.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const gc::Plan plan = gc::plan_collection(s->inventory, s->history, *policy, s->now);
+  gc::RunReport report = carry_out(*s, plan, *policy, store, flags.dry_run);
+  report.duration_seconds = seconds_since(started);
   if (!flags.dry_run) write_metrics(ctx, files, report, unix_now());
-
-  // 6. Report.
-  const auto n_containers = report.count(gc::ObjectKind::Container);
-  const auto n_sandboxes = report.count(gc::ObjectKind::Sandbox);
-  const auto n_images = report.count(gc::ObjectKind::Image);
-  if (ctx.options.json) {
-    json j = {{"command", "gc"},
-              {"dryRun", report.dry_run},
-              {"runtime", report.runtime},
-              {"startedAt", rfc3339(report.started_at)},
-              {"durationSeconds", report.duration_seconds},
-              {"filesystem", {{"mountpoint", mountpoint}, {"before", usage_json(report.before)}, {"after", usage_json(report.after)}}},
-              {"bytesFreed", report.bytes_freed()},
-              {"plan",
-               {{"overHigh", plan.over_high},
-                {"inodePressure", plan.inode_pressure},
-                {"bytesToFree", plan.bytes_to_free},
-                {"estimatedBytes", plan.estimated_freed},
-                {"high", policy.high.text},
-                {"low", policy.low.text}}},
-              {"counts",
-               {{"containersRemoved", n_containers},
-                {"sandboxesRemoved", n_sandboxes},
-                {"imagesRemoved", n_images},
-                {"skipped", report.skipped.size()},
-                {"failures", report.failures.size()}}},
-              {"imagesBefore", report.images_before},
-              {"imagesAfter", report.images_after},
-              {"stoppedAtLow", report.stopped_at_low},
-              {"shortfalls", report.shortfalls},
-              {"removed", json::array()},
-              {"skipped", json::array()},
-              {"failures", json::array()},
-              {"kept", json::array()}};
-    for (const auto& r : report.removed)
-      j["removed"].push_back({{"kind", to_string(r.kind)}, {"id", r.id}, {"name", r.name}, {"size", r.size},
-                              {"phase", to_string(r.phase)}, {"reason", r.reason}});
-    for (const auto& r : report.skipped)
-      j["skipped"].push_back({{"kind", to_string(r.kind)}, {"id", r.id}, {"name", r.name}, {"reason", r.reason}});
-    for (const auto& r : report.failures)
-      j["failures"].push_back({{"kind", to_string(r.kind)}, {"id", r.id}, {"message", r.message}});
-    for (const auto* list : {&plan.containers, &plan.sandboxes, &plan.images})
-      for (const auto& d : *list)
-        if (!d.remove) j["kept"].push_back({{"id", d.id}, {"name", d.name}, {"reason", d.reason}});
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << fmt::format("{} {}\n", flags.dry_run ? "would collect on" : "collected on", report.runtime);
-    std::cout << fmt::format("image filesystem {}: {}\n", mountpoint, usage_text(report.before));
-    for (const auto& r : report.removed)
-      std::cout << fmt::format("  {} {:9} {:12} {:40} {:>10}  [{}] {}\n", flags.dry_run ? "would remove" : "removed",
-                               to_string(r.kind), short_id(r.id), r.name,
-                               r.kind == gc::ObjectKind::Image ? gc::human_bytes(r.size) : "", to_string(r.phase), r.reason);
-    for (const auto& r : report.skipped)
-      std::cout << fmt::format("  skipped {:9} {:12} {:40} {}\n", to_string(r.kind), short_id(r.id), r.name, r.reason);
-    for (const auto& r : report.failures) std::cout << fmt::format("  FAILED  {:9} {}\n", to_string(r.kind), r.message);
-    for (const auto& sf : report.shortfalls) std::cout << "  shortfall: " << sf << "\n";
-    if (!flags.dry_run) std::cout << fmt::format("after: {}\n", usage_text(report.after));
-  }
-
-  const std::string summary = fmt::format(
-      "gc{}: {} {} containers, {} sandboxes, {} images ({} -> {} images); {}; {} skipped, {} failed{}",
-      flags.dry_run ? " (dry run)" : "", flags.dry_run ? "would remove" : "removed", n_containers, n_sandboxes, n_images,
-      report.images_before, flags.dry_run ? plan.images_after : report.images_after,
-      flags.dry_run ? fmt::format("disk {:.1f}% used", report.before.used_percent())
-                    : fmt::format("freed {} (disk {:.1f}% -> {:.1f}% used)", gc::human_bytes(report.bytes_freed()),
-                                  report.before.used_percent(), report.after.used_percent()),
-      report.skipped.size(), report.failures.size(),
-      report.shortfalls.empty() ? "" : fmt::format("; shortfall: {}", fmt::join(report.shortfalls, "; ")));
-  log::event(report.failures.empty() ? spdlog::level::info : spdlog::level::err, summary,
-             {{"NODEIMG_COMMAND", "gc"},
-              {"NODEIMG_DRY_RUN", flags.dry_run ? "1" : "0"},
-              {"NODEIMG_RUNTIME", report.runtime},
-              {"NODEIMG_CONTAINERS_REMOVED", std::to_string(n_containers)},
-              {"NODEIMG_SANDBOXES_REMOVED", std::to_string(n_sandboxes)},
-              {"NODEIMG_IMAGES_REMOVED", std::to_string(n_images)},
-              {"NODEIMG_IMAGES_AFTER", std::to_string(report.images_after)},
-              {"NODEIMG_BYTES_FREED", std::to_string(report.bytes_freed())},
-              {"NODEIMG_USED_PERCENT_BEFORE", fmt::format("{:.1f}", report.before.used_percent())},
-              {"NODEIMG_USED_PERCENT_AFTER", fmt::format("{:.1f}", report.after.used_percent())},
-              {"NODEIMG_SKIPPED", std::to_string(report.skipped.size())},
-              {"NODEIMG_FAILURES", std::to_string(report.failures.size())},
-              {"NODEIMG_SHORTFALL", report.shortfalls.empty() ? "0" : "1"}});
+  print_gc(ctx, {.report = report, .plan = plan, .policy = *policy});
   return report.failures.empty() ? kExitOk : kExitFailed;
 }
 
 int images_list(const Context& ctx, const ImagesFlags& flags) {
-  gc::Policy policy = ctx.config.gc;
-  if (auto ok = apply_overrides(flags.policy, policy); !ok) {
-    spdlog::error("{}", ok.error().message);
+  auto policy = policy_for(ctx, flags.policy);
+  if (!policy) {
+    spdlog::error("{}", policy.error().message);
     return kExitUsage;
   }
   HostFiles files(ctx.options.root);
@@ -357,79 +223,43 @@ int images_list(const Context& ctx, const ImagesFlags& flags) {
   }
   for (const auto& w : s->warnings) spdlog::warn("{}", w);
   // Read-only: the history is updated in memory for the view, never written.
-  const gc::Plan plan = gc::plan_collection(s->inventory, s->history, policy, s->now);
-  std::map<std::string, const gc::Decision*> decision;
-  for (const auto& d : plan.images) decision[d.id] = &d;
-
-  struct Row {
-    const gc::Image* image;
-    const gc::Decision* decision;
-    std::vector<std::string> users;
-  };
-  std::vector<Row> rows;
-  const auto users = gc::containers_using(s->inventory.images, s->inventory.containers);
-  for (std::size_t i = 0; i < s->inventory.images.size(); ++i) {
-    Row row{&s->inventory.images[i], decision.at(s->inventory.images[i].id), {}};
-    for (const auto* c : users[i]) row.users.push_back(gc::describe_container(*c));
-    rows.push_back(std::move(row));
-  }
-  // In the order the next gc would consider them: removals first (LRU), then the rest.
-  std::map<std::string, std::size_t> order;
-  for (std::size_t i = 0; i < plan.images.size(); ++i) order[plan.images[i].id] = i;
-  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return order[a.image->id] < order[b.image->id]; });
-
-  auto next_gc = [](const gc::Decision& d) { return d.remove ? "remove" : "keep"; };
-  if (ctx.options.json) {
-    json out = {{"runtime", runtime_label(s->runtime->info())},
-                {"filesystem", {{"mountpoint", s->inventory.usage.mountpoint}, {"usage", usage_json(s->inventory.usage)}}},
-                {"images", json::array()}};
-    for (const auto& r : rows)
-      out["images"].push_back({{"id", r.image->id},
-                               {"tags", r.image->tags},
-                               {"digests", r.image->digests},
-                               {"size", r.image->size},
-                               {"firstSeen", rfc3339(r.decision->first_seen)},
-                               {"lastUsed", rfc3339(r.decision->last_used)},
-                               {"inUseBy", r.users},
-                               {"pinned", r.image->pinned},
-                               {"nextGc", next_gc(*r.decision)},
-                               {"phase", phase_text(r.decision->phase)},
-                               {"reason", r.decision->reason}});
-    std::cout << out.dump(2) << "\n";
-    return kExitOk;
-  }
-  if (flags.csv) {
-    auto q = [](const std::string& v) {
-      std::string out = "\"";
-      for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-      return out + "\"";
-    };
-    std::cout << "id,tags,digests,size,first_seen,last_used,in_use_by,pinned,next_gc,reason\n";
-    for (const auto& r : rows)
-      std::cout << fmt::format("{},{},{},{},{},{},{},{},{},{}\n", q(r.image->id), q(fmt::format("{}", fmt::join(r.image->tags, " "))),
-                               q(fmt::format("{}", fmt::join(r.image->digests, " "))), r.image->size,
-                               rfc3339(r.decision->first_seen), rfc3339(r.decision->last_used),
-                               q(fmt::format("{}", fmt::join(r.users, " "))), r.image->pinned ? "true" : "false",
-                               next_gc(*r.decision), q(r.decision->reason));
-    return kExitOk;
-  }
-  std::cout << fmt::format("{} images on {}; image filesystem {}: {}\n", rows.size(), runtime_label(s->runtime->info()),
-                           s->inventory.usage.mountpoint, usage_text(s->inventory.usage));
-  std::cout << fmt::format("{:12}  {:45}  {:>10}  {:>8}  {:>8}  {:6}  {}\n", "IMAGE ID", "REFERENCE", "SIZE", "AGE", "UNUSED",
-                           "NEXT", "WHY");
-  for (const auto& r : rows) {
-    std::string ref = r.image->tags.empty() ? (r.image->digests.empty() ? "<none>" : r.image->digests[0]) : r.image->tags[0];
-    if (r.image->tags.size() > 1) ref += fmt::format(" (+{})", r.image->tags.size() - 1);
-    std::cout << fmt::format("{:12}  {:45}  {:>10}  {:>8}  {:>8}  {:6}  {}\n", short_id(r.image->id), ref,
-                             gc::human_bytes(r.image->size), gc::human_age(s->now - r.decision->first_seen),
-                             r.users.empty() ? gc::human_age(s->now - r.decision->last_used) : "in use",
-                             next_gc(*r.decision), r.decision->reason);
-  }
+  const gc::Plan plan = gc::plan_collection(s->inventory, s->history, *policy, s->now);
+  const gc::ImagesView view = gc::images_view(s->inventory, plan, runtime_label(s->runtime->info()), s->now);
+  if (ctx.options.json) std::cout << gc::render_images_json(view);
+  else if (flags.csv) std::cout << gc::render_images_csv(view);
+  else std::cout << gc::render_images_text(view);
   return kExitOk;
 }
 
+namespace {
+
+// Pulls the pending items, gc.concurrency at a time; on a terminal, a progress line.
+void pull_pending(ImageRuntime& runtime, std::vector<gc::PrepullItem>& items, int concurrency) {
+  std::vector<std::size_t> to_pull;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (items[i].status == gc::PrepullItem::Status::Pending) to_pull.push_back(i);
+  const bool tty = ::isatty(STDERR_FILENO) == 1 && !log::to_journal();
+  std::mutex mutex;
+  std::size_t done = 0;
+  parallel_for(to_pull.size(), concurrency, [&](std::size_t k) {
+    gc::PrepullItem& item = items[to_pull[k]];
+    if (tty) {
+      std::lock_guard lock(mutex);
+      std::cerr << fmt::format("\rpulling {} ({}/{} done)\x1b[K", item.reference, done, to_pull.size()) << std::flush;
+    }
+    auto r = runtime.pull_image(item.reference);
+    std::lock_guard lock(mutex);
+    ++done;
+    item.status = r ? gc::PrepullItem::Status::Pulled : gc::PrepullItem::Status::Failed;
+    item.detail = r ? *r : r.error().message;
+    if (!r) spdlog::error("{}", r.error().message);
+  });
+  if (tty && !to_pull.empty()) std::cerr << "\r\x1b[K";
+}
+
+}  // namespace
+
 int prepull(const Context& ctx) {
-  const auto& refs = ctx.config.gc.prepull;
   auto runtime = connect_runtime(ctx.config.runtime, ctx.options.root);
   if (!runtime) {
     spdlog::error("{}", runtime.error().message);
@@ -440,63 +270,12 @@ int prepull(const Context& ctx) {
     spdlog::error("{}", images.error().message);
     return kExitFailed;
   }
-  struct Item {
-    std::string ref;
-    std::string status;  // present, pulled, failed
-    std::string detail;  // image id or error
-  };
-  std::vector<Item> items;
-  std::vector<std::size_t> to_pull;
-  for (const auto& ref : refs) {
-    const auto it = std::find_if(images->begin(), images->end(), [&](const gc::Image& i) { return gc::refers_to(i, ref); });
-    if (it != images->end()) {
-      items.push_back({ref, "present", it->id});
-    } else {
-      items.push_back({ref, "pending", ""});
-      to_pull.push_back(items.size() - 1);
-    }
-  }
-  const bool tty = ::isatty(STDERR_FILENO) == 1 && !log::to_journal();
-  std::mutex mutex;
-  std::size_t done = 0;
-  std::atomic<std::size_t> next{0};
-  {
-    std::vector<std::jthread> workers;
-    const auto n = std::min<std::size_t>(to_pull.size(), static_cast<std::size_t>(ctx.config.gc.concurrency));
-    for (std::size_t w = 0; w < n; ++w)
-      workers.emplace_back([&] {
-        for (std::size_t k = next++; k < to_pull.size(); k = next++) {
-          Item& item = items[to_pull[k]];
-          if (tty) {
-            std::lock_guard lock(mutex);
-            std::cerr << fmt::format("\rpulling {} ({}/{} done)\x1b[K", item.ref, done, to_pull.size()) << std::flush;
-          }
-          auto r = (*runtime)->pull_image(item.ref);
-          std::lock_guard lock(mutex);
-          ++done;
-          item.status = r ? "pulled" : "failed";
-          item.detail = r ? *r : r.error().message;
-          if (!r) spdlog::error("{}", r.error().message);
-        }
-      });
-  }
-  if (tty && !to_pull.empty()) std::cerr << "\r\x1b[K";
-  std::size_t present = 0, pulled = 0, failed = 0;
-  for (const auto& i : items) (i.status == "present" ? present : i.status == "pulled" ? pulled : failed)++;
-  if (ctx.options.json) {
-    json out = {{"command", "prepull"}, {"present", present}, {"pulled", pulled}, {"failed", failed}, {"images", json::array()}};
-    for (const auto& i : items)
-      out["images"].push_back({{"reference", i.ref}, {"status", i.status}, {i.status == "failed" ? "error" : "id", i.detail}});
-    std::cout << out.dump(2) << "\n";
-  } else {
-    for (const auto& i : items) std::cout << fmt::format("{:8} {} {}\n", i.status, i.ref, i.detail);
-  }
-  log::event(failed ? spdlog::level::err : spdlog::level::info,
-             fmt::format("prepull: {} images: {} present, {} pulled, {} failed", items.size(), present, pulled, failed),
-             {{"NODEIMG_COMMAND", "prepull"},
-              {"NODEIMG_PULLED", std::to_string(pulled)},
-              {"NODEIMG_FAILURES", std::to_string(failed)}});
-  return failed ? kExitFailed : kExitOk;
+  auto items = gc::prepull_items(ctx.config.gc.prepull, *images);
+  pull_pending(**runtime, items, ctx.config.gc.concurrency);
+  std::cout << (ctx.options.json ? gc::render_prepull_json(items) : gc::render_prepull_text(items));
+  const LogEntry entry = gc::prepull_log_entry(items);
+  log::event(entry);
+  return entry.failed ? kExitFailed : kExitOk;
 }
 
 }  // namespace nodeimg

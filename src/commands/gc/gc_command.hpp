@@ -1,21 +1,16 @@
 #pragma once
-// `nodeimg gc`, `nodeimg images` and `nodeimg prepull`: the image garbage collector.
-#include <optional>
+// `nodeimg gc`, `nodeimg images` and `nodeimg prepull`: the image garbage collector. Each
+// command wires the runtime and host adapters to the core's planner, executor rules and
+// renderers: survey, decide, act, render, one named step each.
 #include <string>
-#include <vector>
 
 #include "commands/context.hpp"
+#include "core/gc/policy.hpp"
 
 namespace nodeimg {
 
-// Command-line overrides of the gc: policy, as text so that they are validated (and
-// reported) exactly like the configuration file.
-struct PolicyOverrides {
-  std::optional<std::string> high, low, inodes_high, min_age, max_unused_age;
-  std::optional<long long> max_images;
-  std::optional<int> concurrency;
-  std::vector<std::string> keep;
-};
+// Command-line overrides of the gc: policy, validated by the core like the file.
+using PolicyOverrides = gc::PolicyOverrides;
 
 struct GcFlags {
   bool dry_run = false;
@@ -27,9 +22,6 @@ struct ImagesFlags {
   bool csv = false;
   PolicyOverrides policy;
 };
-
-// Applies the overrides to `policy`; the error names the option.
-Result<void> apply_overrides(const PolicyOverrides& overrides, gc::Policy& policy);
 
 int gc_run(const Context& ctx, const GcFlags& flags);
 int images_list(const Context& ctx, const ImagesFlags& flags);

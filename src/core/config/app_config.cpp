@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/gc/policy.hpp"
+#include "core/gc/threshold.hpp"
 #include "core/kubelet/settings.hpp"
 
 namespace nodeimg {
@@ -87,6 +89,28 @@ Result<nlohmann::json> setting_value(const Reader& r, const kubelet::SettingSpec
   return *normalized;
 }
 
+// kubelet.settings: managed KubeletConfiguration fields, validated, in the order given.
+Result<void> parse_settings(const Reader& r, const YAML::Node& v, const std::string& key, KubeletConfig& k) {
+  if (v.IsNull()) return {};
+  if (!v.IsMap()) return r.error(v, key, "must be a mapping of KubeletConfiguration fields");
+  for (const auto& s : v) {
+    const std::string field = s.first.Scalar();
+    const std::string skey = key + "." + field;
+    const auto* spec = kubelet::find_setting(field);
+    if (!spec) {
+      std::vector<std::string> names;
+      for (const auto& m : kubelet::managed_settings())
+        if (m.name != "nodeStatusMaxImages") names.emplace_back(m.name);
+      return r.error(s.first, skey, fmt::format("unknown setting (nodeimg manages {})", fmt::join(names, ", ")));
+    }
+    if (field == "nodeStatusMaxImages") return r.error(s.first, skey, "set kubelet.nodeStatusMaxImages instead");
+    auto value = setting_value(r, *spec, s.second, skey);
+    if (!value) return std::unexpected(value.error());
+    k.settings.emplace_back(field, *value);
+  }
+  return {};
+}
+
 Result<void> parse_kubelet(const Reader& r, const YAML::Node& node, KubeletConfig& k) {
   if (node.IsNull()) return {};
   if (!node.IsMap()) return r.error(node, "kubelet", "must be a mapping");
@@ -94,7 +118,6 @@ Result<void> parse_kubelet(const Reader& r, const YAML::Node& node, KubeletConfi
     const std::string name = kv.first.Scalar();
     const std::string key = "kubelet." + name;
     const YAML::Node& v = kv.second;
-    Result<void> ok;
     if (name == "nodeStatusMaxImages") {
       if (v.IsNull()) {
         k.max_images_mode = KubeletConfig::MaxImages::Unmanaged;
@@ -109,23 +132,7 @@ Result<void> parse_kubelet(const Reader& r, const YAML::Node& node, KubeletConfi
         k.max_images = *n;
       }
     } else if (name == "settings") {
-      if (v.IsNull()) continue;
-      if (!v.IsMap()) return r.error(v, key, "must be a mapping of KubeletConfiguration fields");
-      for (const auto& s : v) {
-        const std::string field = s.first.Scalar();
-        const std::string skey = key + "." + field;
-        const auto* spec = kubelet::find_setting(field);
-        if (!spec) {
-          std::vector<std::string> names;
-          for (const auto& m : kubelet::managed_settings())
-            if (m.name != "nodeStatusMaxImages") names.emplace_back(m.name);
-          return r.error(s.first, skey, fmt::format("unknown setting (nodeimg manages {})", fmt::join(names, ", ")));
-        }
-        if (field == "nodeStatusMaxImages") return r.error(s.first, skey, "set kubelet.nodeStatusMaxImages instead");
-        auto value = setting_value(r, *spec, s.second, skey);
-        if (!value) return std::unexpected(value.error());
-        k.settings.emplace_back(field, *value);
-      }
+      if (auto ok = parse_settings(r, v, key, k); !ok) return ok;
     } else if (name == "configFile") {
       auto s = r.path_or(v, key, {"auto"});
       if (!s) return std::unexpected(s.error());
@@ -165,10 +172,13 @@ Result<void> parse_kubelet(const Reader& r, const YAML::Node& node, KubeletConfi
   return {};
 }
 
-Result<gc::Seconds> seconds(const Reader& r, const YAML::Node& n, std::string_view key) {
-  auto d = r.duration(n, key, false);
-  if (!d) return std::unexpected(d.error());
-  return std::chrono::duration_cast<std::chrono::seconds>(*d).count();
+// A gc: age ("1h"), checked by the policy's own validator.
+Result<gc::Seconds> age(const Reader& r, const YAML::Node& n, std::string_view key) {
+  auto s = r.string(n, key);
+  if (!s) return std::unexpected(s.error());
+  auto a = gc::parse_age(*s);
+  if (!a) return r.error(n, key, a.error().message);
+  return *a;
 }
 
 Result<void> parse_runtime(const Reader& r, const YAML::Node& node, RuntimeConfig& rt) {
@@ -245,138 +255,120 @@ Result<std::vector<std::string>> string_list(const Reader& r, const YAML::Node& 
   return out;
 }
 
+Result<gc::Threshold> threshold(const Reader& r, const YAML::Node& n, std::string_view key) {
+  auto s = r.string(n, key);
+  if (!s) return std::unexpected(s.error());
+  auto t = gc::parse_threshold(*s);
+  if (!t) return r.error(n, key, t.error().message);
+  return *t;
+}
+
+// An integer setting checked by one of the policy's validators.
+template <class Check>
+auto checked_integer(const Reader& r, const YAML::Node& n, std::string_view key, Check check) -> decltype(check(0LL)) {
+  auto v = r.integer(n, key);
+  if (!v) return std::unexpected(v.error());
+  auto checked = check(*v);
+  if (!checked) return r.error(n, key, checked.error().message);
+  return checked;
+}
+
+Result<void> parse_keep(const Reader& r, const YAML::Node& v, const std::string& key, gc::Policy& p) {
+  if (!v.IsNull() && !v.IsSequence()) return r.error(v, key, "must be a list of patterns");
+  for (const auto& item : v) {
+    auto s = r.string(item, key);
+    if (!s) return std::unexpected(s.error());
+    auto pattern = gc::ReferencePattern::parse(*s);
+    if (!pattern) return r.error(item, key, pattern.error().message);
+    p.keep.push_back(std::move(*pattern));
+  }
+  return {};
+}
+
+Result<void> parse_keep_newest(const Reader& r, const YAML::Node& v, const std::string& key, gc::Policy& p) {
+  if (v.IsNull()) return {};
+  if (!v.IsMap()) return r.error(v, key, "must map repositories to counts");
+  for (const auto& e : v) {
+    const std::string ekey = key + "." + e.first.Scalar();
+    auto n = r.integer(e.second, ekey);
+    if (!n) return std::unexpected(n.error());
+    if (*n < 1) return r.error(e.second, ekey, "must be >= 1");
+    p.keep_newest[gc::repository_of(e.first.Scalar())] = static_cast<int>(*n);
+  }
+  return {};
+}
+
+// gc.containers (removeExited, minAge) and gc.sandboxes (removeNotReady, minAge).
+Result<void> parse_object_policy(const Reader& r, const YAML::Node& v, const std::string& key, bool containers,
+                                 gc::Policy& p) {
+  if (!v.IsMap()) return r.error(v, key, "must be a mapping");
+  for (const auto& e : v) {
+    const std::string sub = e.first.Scalar();
+    const std::string skey = key + "." + sub;
+    if (sub == (containers ? "removeExited" : "removeNotReady")) {
+      auto b = r.boolean(e.second, skey);
+      if (!b) return std::unexpected(b.error());
+      (containers ? p.remove_exited_containers : p.remove_not_ready_sandboxes) = *b;
+    } else if (sub == "minAge") {
+      auto sec = age(r, e.second, skey);
+      if (!sec) return std::unexpected(sec.error());
+      (containers ? p.container_min_age : p.sandbox_min_age) = *sec;
+    } else {
+      return r.error(e.first, skey, "unknown key");
+    }
+  }
+  return {};
+}
+
+// Sets `slot` from a parsed value, or passes the error on.
+template <class T, class U>
+Result<void> assign(Result<U> value, T& slot) {
+  if (!value) return std::unexpected(value.error());
+  slot = std::move(*value);
+  return {};
+}
+
+// One gc: key; `low_node` remembers where low was written, for the order check's message.
+Result<void> parse_gc_key(const Reader& r, const YAML::Node& k, const YAML::Node& v, gc::Policy& p,
+                          std::optional<YAML::Node>& low_node) {
+  const std::string name = k.Scalar();
+  const std::string key = "gc." + name;
+  if (name == "high") return assign(threshold(r, v, key), p.high);
+  if (name == "low") {
+    low_node = v;
+    return assign(threshold(r, v, key), p.low);
+  }
+  if (name == "inodesHigh") {
+    auto s = r.string(v, key);
+    if (!s) return std::unexpected(s.error());
+    auto percent = gc::parse_inode_threshold(*s);
+    if (!percent) return r.error(v, key, percent.error().message);
+    p.inodes_high = *percent;
+    return {};
+  }
+  if (name == "minAge") return assign(age(r, v, key), p.min_age);
+  if (name == "maxUnusedAge") return assign(age(r, v, key), p.max_unused_age);
+  if (name == "maxImages") return assign(checked_integer(r, v, key, gc::valid_max_images), p.max_images);
+  if (name == "concurrency") return assign(checked_integer(r, v, key, gc::valid_concurrency), p.concurrency);
+  if (name == "keep") return parse_keep(r, v, key, p);
+  if (name == "keepNewest") return parse_keep_newest(r, v, key, p);
+  if (name == "containers" || name == "sandboxes") return parse_object_policy(r, v, key, name == "containers", p);
+  return r.error(k, key, "unknown key");
+}
+
 Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
   if (node.IsNull()) return {};
   if (!node.IsMap()) return r.error(node, "gc", "must be a mapping");
-  // Copies, not pointers: the loop's key/value pairs do not outlive an iteration.
+  // A copy, not a pointer: the loop's key/value pairs do not outlive an iteration.
   std::optional<YAML::Node> low_node;
-  for (const auto& kv : node) {
-    const std::string name = kv.first.Scalar();
-    const std::string key = "gc." + name;
-    const YAML::Node& v = kv.second;
-    if (name == "high" || name == "low") {
-      auto s = r.string(v, key);
-      if (!s) return std::unexpected(s.error());
-      auto t = parse_threshold(*s);
-      if (!t) return r.error(v, key, t.error().message);
-      (name == "high" ? p.high : p.low) = *t;
-      if (name == "low") low_node = kv.second;
-    } else if (name == "inodesHigh") {
-      auto s = r.string(v, key);
-      if (!s) return std::unexpected(s.error());
-      auto t = parse_threshold(*s);
-      if (!t || t->kind != gc::Threshold::Kind::UsedPercent) return r.error(v, key, "must be a percentage such as 90%");
-      p.inodes_high = t->percent;
-    } else if (name == "minAge" || name == "maxUnusedAge") {
-      auto sec = seconds(r, v, key);
-      if (!sec) return std::unexpected(sec.error());
-      (name == "minAge" ? p.min_age : p.max_unused_age) = *sec;
-    } else if (name == "maxImages") {
-      auto n = r.integer(v, key);
-      if (!n) return std::unexpected(n.error());
-      if (*n < 0) return r.error(v, key, "must be >= 0 (0 = off)");
-      p.max_images = static_cast<std::size_t>(*n);
-    } else if (name == "keep") {
-      if (!v.IsNull() && !v.IsSequence()) return r.error(v, key, "must be a list of patterns");
-      for (const auto& item : v) {
-        auto s = r.string(item, key);
-        if (!s) return std::unexpected(s.error());
-        auto pattern = gc::ReferencePattern::parse(*s);
-        if (!pattern) return r.error(item, key, pattern.error().message);
-        p.keep.push_back(std::move(*pattern));
-      }
-    } else if (name == "keepNewest") {
-      if (v.IsNull()) continue;
-      if (!v.IsMap()) return r.error(v, key, "must map repositories to counts");
-      for (const auto& e : v) {
-        auto n = r.integer(e.second, key + "." + e.first.Scalar());
-        if (!n) return std::unexpected(n.error());
-        if (*n < 1) return r.error(e.second, key + "." + e.first.Scalar(), "must be >= 1");
-        p.keep_newest[gc::repository_of(e.first.Scalar())] = static_cast<int>(*n);
-      }
-    } else if (name == "containers" || name == "sandboxes") {
-      if (!v.IsMap()) return r.error(v, key, "must be a mapping");
-      const bool containers = name == "containers";
-      for (const auto& e : v) {
-        const std::string sub = e.first.Scalar();
-        const std::string skey = key + "." + sub;
-        if (sub == (containers ? "removeExited" : "removeNotReady")) {
-          auto b = r.boolean(e.second, skey);
-          if (!b) return std::unexpected(b.error());
-          (containers ? p.remove_exited_containers : p.remove_not_ready_sandboxes) = *b;
-        } else if (sub == "minAge") {
-          auto sec = seconds(r, e.second, skey);
-          if (!sec) return std::unexpected(sec.error());
-          (containers ? p.container_min_age : p.sandbox_min_age) = *sec;
-        } else {
-          return r.error(e.first, skey, "unknown key");
-        }
-      }
-    } else if (name == "concurrency") {
-      auto n = r.integer(v, key);
-      if (!n) return std::unexpected(n.error());
-      if (*n < 1 || *n > 64) return r.error(v, key, "must be between 1 and 64");
-      p.concurrency = static_cast<int>(*n);
-    } else {
-      return r.error(kv.first, key, "unknown key");
-    }
-  }
-  if (auto ordered = check_threshold_order(p); !ordered)
+  for (const auto& kv : node)
+    if (auto ok = parse_gc_key(r, kv.first, kv.second, p, low_node); !ok) return ok;
+  if (auto ordered = gc::check_threshold_order(p.high, p.low); !ordered)
     return r.error(low_node ? *low_node : node, "gc.low", ordered.error().message);
   return {};
 }
 
 }  // namespace
-
-Result<void> check_threshold_order(const gc::Policy& p) {
-  using K = gc::Threshold::Kind;
-  // Mixed kinds (a percentage and a free size) cannot be compared without the filesystem.
-  if (p.high.kind != p.low.kind) return {};
-  const bool ordered = p.high.kind == K::UsedPercent ? p.low.percent < p.high.percent : p.low.bytes > p.high.bytes;
-  if (!ordered) return fail(fmt::format("low ({}) must free more than high ({}) starts at", p.low.text, p.high.text));
-  return {};
-}
-
-Result<gc::Threshold> parse_threshold(std::string_view text) {
-  std::string s(text);
-  gc::Threshold t;
-  t.text = s;
-  if (s.ends_with('%')) {
-    try {
-      std::size_t used = 0;
-      t.percent = std::stod(s.substr(0, s.size() - 1), &used);
-      if (used != s.size() - 1) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      return fail(fmt::format("\"{}\" is not a percentage", s));
-    }
-    if (t.percent <= 0 || t.percent > 100) return fail(fmt::format("{} is not between 0% and 100%", s));
-    t.kind = gc::Threshold::Kind::UsedPercent;
-    return t;
-  }
-  const std::string suffix = " free";
-  if (!s.ends_with(suffix)) return fail(fmt::format("\"{}\" is neither a percentage (75%) nor a free size (20GiB free)", s));
-  std::string size = s.substr(0, s.size() - suffix.size());
-  std::size_t i = 0;
-  while (i < size.size() && (std::isdigit(static_cast<unsigned char>(size[i])) || size[i] == '.')) ++i;
-  if (i == 0) return fail(fmt::format("\"{}\": expected a size such as 20GiB", s));
-  double number = 0;
-  try {
-    std::size_t used = 0;
-    number = std::stod(size.substr(0, i), &used);
-    if (used != i) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    return fail(fmt::format("\"{}\": \"{}\" is not a number", s, size.substr(0, i)));
-  }
-  const std::string unit = size.substr(i);
-  static const std::map<std::string, double> units = {
-      {"", 1}, {"B", 1}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-      {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
-  auto it = units.find(unit);
-  if (it == units.end()) return fail(fmt::format("\"{}\": unknown size unit \"{}\"", s, unit));
-  t.kind = gc::Threshold::Kind::FreeBytes;
-  t.bytes = static_cast<std::uint64_t>(number * it->second);
-  return t;
-}
 
 Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename) {
   AppConfig config;

@@ -52,12 +52,6 @@ struct AppConfig {
   gc::Policy gc;  // prepull: lives in gc.prepull
 };
 
-// Whether `low` frees more than `high` starts at (checked for the file and for --high/--low).
-Result<void> check_threshold_order(const gc::Policy& policy);
-
-// "75%" (used) or "20GiB free"; sizes in B, kB/MB/GB/TB or KiB/MiB/GiB/TiB.
-Result<gc::Threshold> parse_threshold(std::string_view text);
-
 // `filename` is used in error messages only. Empty text gives the defaults.
 Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename);
 

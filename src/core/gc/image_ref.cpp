@@ -4,32 +4,22 @@
 
 namespace nodeimg::gc {
 
-namespace {
-
-// Splits a normalized "registry/repo[:tag][@digest]" into its repository, tag and digest.
-struct Parts {
-  std::string repository;
-  std::string tag;     // without ':'
-  std::string digest;  // "sha256:…", without '@'
-};
-
-Parts split(const std::string& r) {
-  Parts p;
-  std::string rest = r;
-  if (auto at = rest.find('@'); at != std::string::npos) {
+ReferenceParts split_reference(std::string_view ref) {
+  ReferenceParts p;
+  std::string_view rest = ref;
+  if (const auto at = rest.find('@'); at != std::string_view::npos) {
     p.digest = rest.substr(at + 1);
-    rest.resize(at);
+    rest = rest.substr(0, at);
   }
   const auto last_slash = rest.rfind('/');
-  if (auto colon = rest.find(':', last_slash == std::string::npos ? 0 : last_slash + 1); colon != std::string::npos) {
+  if (const auto colon = rest.find(':', last_slash == std::string_view::npos ? 0 : last_slash + 1);
+      colon != std::string_view::npos) {
     p.tag = rest.substr(colon + 1);
-    rest.resize(colon);
+    rest = rest.substr(0, colon);
   }
-  p.repository = std::move(rest);
+  p.name = rest;
   return p;
 }
-
-}  // namespace
 
 std::string normalize_reference(std::string_view ref) {
   if (ref.starts_with("sha256:")) return std::string(ref);
@@ -48,18 +38,13 @@ std::string normalize_reference(std::string_view ref) {
     if (name_part.find('/') == std::string::npos) path = "library/" + path;
     r = "docker.io/" + path;
   }
-  const auto last_slash = r.rfind('/');
-  const bool has_digest = r.find('@') != std::string::npos;
-  const auto at = r.find('@');
-  const std::string before_digest = has_digest ? r.substr(0, at) : r;
-  const bool has_tag = before_digest.find(':', last_slash == std::string::npos ? 0 : last_slash + 1) != std::string::npos;
-  if (!has_digest && !has_tag) r += ":latest";
+  if (const ReferenceParts parts = split_reference(r); !parts.digest && !parts.tag) r += ":latest";
   return r;
 }
 
 std::string repository_of(std::string_view ref) {
   if (ref.starts_with("sha256:")) return std::string(ref);
-  return split(normalize_reference(ref)).repository;
+  return std::string(split_reference(normalize_reference(ref)).name);
 }
 
 std::string digest_of(std::string_view ref) {

@@ -1,6 +1,7 @@
 #pragma once
 // Image references as runtimes report them ("busybox", "docker.io/library/busybox:1.36",
 // "ghcr.io/org/app@sha256:…", "sha256:…") and the patterns of keep rules.
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -9,6 +10,17 @@
 #include "core/common/error.hpp"
 
 namespace nodeimg::gc {
+
+// A reference as written, split where the grammar splits it: "reg:5000/repo:tag@sha256:…"
+// -> name "reg:5000/repo", tag "tag", digest "sha256:…". The tag is what follows the first
+// ':' after the last '/' of the part before '@'; the digest what follows the first '@'.
+// Views into the argument; nothing is checked or normalized.
+struct ReferenceParts {
+  std::string_view name;
+  std::optional<std::string_view> tag;     // set when a ':' is written, even with nothing after it
+  std::optional<std::string_view> digest;  // set when an '@' is written
+};
+ReferenceParts split_reference(std::string_view ref);
 
 // The fully qualified form: docker.io/library/ for bare names, ":latest" when neither
 // tag nor digest is given. Image ids ("sha256:…") are returned unchanged.

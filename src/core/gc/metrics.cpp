@@ -128,7 +128,7 @@ std::string render_metrics(const RunReport& report, Seconds finished_at) {
   // Unknown figures (a filesystem that reports no capacity or no inodes, as btrfs does for
   // inodes) are left out rather than reported as 0.
   const auto& fs = report.after;
-  if (fs.capacity_bytes > 0) {
+  if (fs.size_bytes > 0) {
     w.family("nodeimg_image_filesystem_used_ratio", "Used fraction of the image filesystem's blocks after the last run.");
     w.sample(number(fs.used_percent() / 100.0), {{"mountpoint", fs.mountpoint}});
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/filesystem_usage.hpp"
 #include "core/gc/image_ref.hpp"
 
 namespace nodeimg::gc {
@@ -15,9 +16,9 @@ namespace nodeimg::gc {
 using Seconds = std::int64_t;  // unix time, or a span
 
 struct Image {
-  std::string id;                    // "sha256:…"
-  std::vector<std::string> tags;     // "registry/repo:tag"
-  std::vector<std::string> digests;  // "registry/repo@sha256:…"
+  std::string id{};                    // "sha256:…"
+  std::vector<std::string> tags{};     // "registry/repo:tag"
+  std::vector<std::string> digests{};  // "registry/repo@sha256:…"
   std::uint64_t size = 0;            // as the runtime reports it (containerd: compressed)
   bool pinned = false;
 };
@@ -26,40 +27,32 @@ enum class ContainerState { Created, Running, Exited, Unknown };
 std::string_view to_string(ContainerState s);
 
 struct Container {
-  std::string id;
-  std::string name;
-  std::string sandbox_id;  // empty for Docker
-  std::string image;       // the image as the runtime names it: id, tag or digest
-  std::string image_id;    // resolved id when the runtime gives it
+  std::string id{};
+  std::string name{};
+  std::string sandbox_id{};  // empty for Docker
+  std::string image{};       // the image as the runtime names it: id, tag or digest
+  std::string image_id{};    // resolved id when the runtime gives it
   ContainerState state = ContainerState::Unknown;
   Seconds created_at = 0;
 };
 
 struct Sandbox {
-  std::string id;
-  std::string name;
+  std::string id{};
+  std::string name{};
   bool ready = false;
   Seconds created_at = 0;
-  std::string image;  // the sandbox (pause) image, where the runtime tells (CRI does not: see
+  std::string image{};  // the sandbox (pause) image, where the runtime tells (CRI does not: see
                       // Inventory::sandbox_images); any remaining sandbox protects it
 };
 
-struct FilesystemUsage {
-  std::string mountpoint;
-  std::uint64_t capacity_bytes = 0;
-  std::uint64_t available_bytes = 0;
-  std::uint64_t inodes = 0;
-  std::uint64_t inodes_free = 0;
-  double used_percent() const;
-  double inodes_used_percent() const;
-};
+using FilesystemUsage = nodeimg::FilesystemUsage;  // of the image filesystem
 
 struct Inventory {
-  std::vector<Image> images;
-  std::vector<Container> containers;
-  std::vector<Sandbox> sandboxes;
-  std::vector<std::string> sandbox_images;  // the runtime's configured pause image(s)
-  FilesystemUsage usage;
+  std::vector<Image> images{};
+  std::vector<Container> containers{};
+  std::vector<Sandbox> sandboxes{};
+  std::vector<std::string> sandbox_images{};  // the runtime's configured pause image(s)
+  FilesystemUsage usage{};
 };
 
 struct ImageHistory {
@@ -72,54 +65,66 @@ struct Threshold {
   enum class Kind { UsedPercent, FreeBytes } kind = Kind::UsedPercent;
   double percent = 0;       // UsedPercent: reached when used% >= percent
   std::uint64_t bytes = 0;  // FreeBytes: reached when available <= bytes
-  std::string text;         // as configured, for messages
+  std::string text{};         // as configured, for messages
 };
 
 struct Policy {
-  Threshold high{Threshold::Kind::UsedPercent, 75, 0, "75%"};
-  Threshold low{Threshold::Kind::UsedPercent, 65, 0, "65%"};
+  Threshold high{.kind = Threshold::Kind::UsedPercent, .percent = 75, .text = "75%"};
+  Threshold low{.kind = Threshold::Kind::UsedPercent, .percent = 65, .text = "65%"};
   double inodes_high = 90;
   Seconds min_age = 3600;
   Seconds max_unused_age = 0;  // 0 = off
   std::size_t max_images = 0;  // 0 = off
-  std::vector<ReferencePattern> keep;
+  std::vector<ReferencePattern> keep{};
   std::map<std::string, int> keep_newest;  // normalized repository -> N
   bool remove_exited_containers = true;
   Seconds container_min_age = 3600;
   bool remove_not_ready_sandboxes = true;
   Seconds sandbox_min_age = 600;
   int concurrency = 4;
-  std::vector<std::string> prepull;  // references; protected from GC
+  std::vector<std::string> prepull{};  // references; protected from GC
 };
 
 enum class Phase { ExitedContainer, NotReadySandbox, MaxUnusedAge, MaxImages, Threshold };
 std::string_view to_string(Phase p);
 
 struct Decision {
-  std::string id;
-  std::string name;                // first tag, container or sandbox name, for people
-  std::vector<std::string> refs;   // an image's tags and digests
+  std::string id{};
+  std::string name{};                // first tag, container or sandbox name, for people
+  std::vector<std::string> refs{};   // an image's tags and digests
   std::uint64_t size = 0;
   bool remove = false;
-  std::optional<Phase> phase;      // set when remove
-  std::string reason;
-  Seconds first_seen = 0, last_used = 0;
+  std::optional<Phase> phase{};      // set when remove
+  std::string reason{};
+  Seconds first_seen = 0;
+  Seconds last_used = 0;
   // A removable image the plan did not select while the disk is under pressure. Image
   // sizes overstate what a removal frees (shared layers), so when re-measuring shows the
   // selected removals were not enough, the executor goes on with these, in plan order.
   bool reserve = false;
 };
 
+// Why `low` or `maxImages` cannot be reached. Not a failure: the run did what it could.
+struct Shortfall {
+  enum class Kind {
+    MaxImages,  // more images would remain than maxImages: the others are protected or in use
+    Low,        // the removable images cannot bring usage down to low
+  };
+  Kind kind = Kind::Low;
+  std::string message{};  // for people: the figures and why
+  bool operator==(const Shortfall&) const = default;
+};
+
 struct Plan {
-  std::vector<Decision> containers;
-  std::vector<Decision> sandboxes;
-  std::vector<Decision> images;  // every image: removals, then reserves, both in LRU order; then the rest
+  std::vector<Decision> containers{};
+  std::vector<Decision> sandboxes{};
+  std::vector<Decision> images{};  // every image: removals, then reserves, both in LRU order; then the rest
   bool over_high = false;        // blocks
   bool inode_pressure = false;
   std::uint64_t bytes_to_free = 0;       // to reach low, from statvfs
   std::uint64_t estimated_freed = 0;     // sum of planned image sizes
   std::size_t images_after = 0;          // image count if every planned removal succeeds
-  std::vector<std::string> shortfalls;   // why low or maxImages cannot be reached
+  std::vector<Shortfall> shortfalls{};
   std::size_t removals() const;
 };
 

@@ -1,53 +1,15 @@
 #include "core/gc/planner.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <set>
 #include <tuple>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
+#include "core/gc/threshold.hpp"
+
 namespace nodeimg::gc {
-
-std::string_view to_string(ContainerState s) {
-  switch (s) {
-    case ContainerState::Created: return "created";
-    case ContainerState::Running: return "running";
-    case ContainerState::Exited: return "exited";
-    case ContainerState::Unknown: return "unknown";
-  }
-  return "?";
-}
-
-std::string_view to_string(Phase p) {
-  switch (p) {
-    case Phase::ExitedContainer: return "exited-container";
-    case Phase::NotReadySandbox: return "not-ready-sandbox";
-    case Phase::MaxUnusedAge: return "max-unused-age";
-    case Phase::MaxImages: return "max-images";
-    case Phase::Threshold: return "threshold";
-  }
-  return "?";
-}
-
-double FilesystemUsage::used_percent() const {
-  if (capacity_bytes == 0) return 0;
-  return 100.0 * static_cast<double>(capacity_bytes - std::min(available_bytes, capacity_bytes)) /
-         static_cast<double>(capacity_bytes);
-}
-
-double FilesystemUsage::inodes_used_percent() const {
-  if (inodes == 0) return 0;
-  return 100.0 * static_cast<double>(inodes - std::min(inodes_free, inodes)) / static_cast<double>(inodes);
-}
-
-std::size_t Plan::removals() const {
-  std::size_t n = 0;
-  for (const auto* list : {&containers, &sandboxes, &images})
-    for (const auto& d : *list) n += d.remove ? 1 : 0;
-  return n;
-}
 
 std::string human_age(Seconds s) {
   if (s < 0) s = 0;
@@ -74,12 +36,10 @@ bool is_hex64(std::string_view s) {
 // The tag part of a reference without its digest: "docker.io/library/busybox:1.36" for
 // "busybox:1.36@sha256:…"; "" when the reference has a digest but no tag.
 std::string tagged_part(const std::string& normalized) {
-  const auto at = normalized.find('@');
-  if (at == std::string::npos) return normalized;
-  std::string r = normalized.substr(0, at);
-  const auto last_slash = r.rfind('/');
-  if (r.find(':', last_slash == std::string::npos ? 0 : last_slash + 1) == std::string::npos) return "";
-  return r;
+  const ReferenceParts parts = split_reference(normalized);
+  if (!parts.digest) return normalized;
+  if (!parts.tag) return "";
+  return std::string(parts.name) + ":" + std::string(*parts.tag);
 }
 
 }  // namespace
@@ -307,304 +267,381 @@ std::vector<const T*> sorted_by_id(const std::vector<T>& items) {
 std::string container_label(const Container& c) { return c.name.empty() ? c.id.substr(0, 12) : c.name; }
 std::string sandbox_label(const Sandbox& s) { return s.name.empty() ? s.id.substr(0, 12) : s.name; }
 
-// Bytes available at which a threshold stops being reached, on a filesystem of `capacity`.
-//   UsedPercent p: reached when used >= capacity * p / 100, so it stops at
-//                  available >= capacity - ceil(capacity * p / 100) + 1.
-//   FreeBytes b:   reached when available <= b, so it stops at available >= b + 1.
-std::uint64_t available_leaving(const Threshold& t, std::uint64_t capacity) {
-  if (t.kind == Threshold::Kind::FreeBytes) return t.bytes == UINT64_MAX ? t.bytes : t.bytes + 1;
-  const auto used_at = static_cast<std::uint64_t>(std::ceil(static_cast<double>(capacity) * t.percent / 100.0));
-  return used_at >= capacity ? 1 : capacity - used_at + 1;
-}
-
-// Bytes available once a low threshold is met: UsedPercent p means used <= capacity * p / 100;
-// FreeBytes b means available >= b.
-std::uint64_t available_at_low(const Threshold& t, std::uint64_t capacity) {
-  if (t.kind == Threshold::Kind::FreeBytes) return t.bytes;
-  const auto used_at = static_cast<std::uint64_t>(std::floor(static_cast<double>(capacity) * t.percent / 100.0));
-  return used_at >= capacity ? 0 : capacity - used_at;
-}
-
-bool threshold_reached(const Threshold& t, const FilesystemUsage& u) {
-  if (u.capacity_bytes == 0) return false;  // unknown or empty filesystem: never reached
-  if (t.kind == Threshold::Kind::UsedPercent) return u.used_percent() >= t.percent;
-  return std::min(u.available_bytes, u.capacity_bytes) <= t.bytes;
-}
-
 std::string describe_usage(const FilesystemUsage& u) {
-  if (u.capacity_bytes == 0) return "disk usage unknown (capacity 0)";
+  if (u.size_bytes == 0) return "disk usage unknown (capacity 0)";
   return fmt::format("disk {:.1f}% used, {} free of {}", u.used_percent(),
-                     human_bytes(std::min(u.available_bytes, u.capacity_bytes)), human_bytes(u.capacity_bytes));
+                     human_bytes(std::min(u.available_bytes, u.size_bytes)), human_bytes(u.size_bytes));
 }
 
-}  // namespace
+// What the planner works on: the inventory in canonical order, and the images indexed by
+// every reference (images[i] as i). Built in place: the index holds views of the images.
+struct Scene {
+  explicit Scene(const Inventory& inv)
+      : images(canonical_images(inv.images)),
+        containers(sorted_by_id(inv.containers)),
+        sandboxes(sorted_by_id(inv.sandboxes)),
+        index(images) {}
+  Scene(const Scene&) = delete;
+  Scene& operator=(const Scene&) = delete;
 
-Plan plan_collection(const Inventory& inv, const History& history, const Policy& policy, Seconds now) {
-  Plan plan;
-  const std::vector<Image> images = canonical_images(inv.images);
-  const auto containers = sorted_by_id(inv.containers);
-  const auto sandboxes = sorted_by_id(inv.sandboxes);
-  const ReferenceIndex index(images);  // images[i] as i
-  std::vector<std::size_t> hits;       // scratch for lookups
+  std::vector<Image> images;
+  std::vector<const Container*> containers;
+  std::vector<const Sandbox*> sandboxes;
+  ReferenceIndex index;
+};
 
-  // 1. Exited containers older than their minimum age.
-  std::set<std::string> removed_containers;
-  for (const Container* c : containers) {
-    Decision d{c->id, c->name, {}, 0, false, std::nullopt, "", c->created_at, c->created_at};
-    const Seconds age = now - c->created_at;
-    if (c->state != ContainerState::Exited) {
-      d.reason = fmt::format("{}", to_string(c->state));
-    } else if (!policy.remove_exited_containers) {
-      d.reason = "exited; containers.removeExited is off";
-    } else if (age < policy.container_min_age) {
-      d.reason = fmt::format("exited, created {} ago (< containers.minAge {})", human_age(age), human_age(policy.container_min_age));
-    } else {
-      d.remove = true;
-      d.phase = Phase::ExitedContainer;
-      d.reason = fmt::format("exited, created {} ago", human_age(age));
-      removed_containers.insert(c->id);
-    }
-    plan.containers.push_back(std::move(d));
+// The containers and sandboxes that the first two phases remove.
+struct Removed {
+  std::set<std::string> containers;               // by id
+  std::map<std::string, std::string> sandboxes;   // id -> label, for the reasons of their containers
+};
+
+Decision object_decision(const std::string& id, const std::string& name, Seconds created_at) {
+  return Decision{.id = id, .name = name, .first_seen = created_at, .last_used = created_at};
+}
+
+// Phase 1: an exited container goes once older than containers.minAge.
+Decision container_decision(const Container& c, const Policy& policy, Seconds now) {
+  Decision d = object_decision(c.id, c.name, c.created_at);
+  const Seconds age = now - c.created_at;
+  if (c.state != ContainerState::Exited) {
+    d.reason = fmt::format("{}", to_string(c.state));
+  } else if (!policy.remove_exited_containers) {
+    d.reason = "exited; containers.removeExited is off";
+  } else if (age < policy.container_min_age) {
+    d.reason = fmt::format("exited, created {} ago (< containers.minAge {})", human_age(age), human_age(policy.container_min_age));
+  } else {
+    d.remove = true;
+    d.phase = Phase::ExitedContainer;
+    d.reason = fmt::format("exited, created {} ago", human_age(age));
   }
+  return d;
+}
 
-  // 2. NotReady sandboxes older than their minimum age that hold no running container.
-  //    Removing a sandbox removes its containers with it. A container in an unknown state
-  //    may be running: its sandbox stays.
-  std::set<std::string> removed_sandboxes;
-  std::map<std::string, std::string> sandbox_names;
-  struct Held {
-    const Container* running = nullptr;  // the first, in container order
-    const Container* unknown = nullptr;
-  };
-  std::unordered_map<std::string_view, Held> held;  // by sandbox id
+void plan_containers(const Scene& scene, const Policy& policy, Seconds now, Plan& plan, Removed& removed) {
+  for (const Container* c : scene.containers) {
+    plan.containers.push_back(container_decision(*c, policy, now));
+    if (plan.containers.back().remove) removed.containers.insert(c->id);
+  }
+}
+
+// The containers a sandbox holds that keep it: the first running one and the first in an
+// unknown state (it may be running), in container order.
+struct Held {
+  const Container* running = nullptr;
+  const Container* unknown = nullptr;
+};
+
+std::unordered_map<std::string_view, Held> held_by_sandbox(const std::vector<const Container*>& containers) {
+  std::unordered_map<std::string_view, Held> held;
   for (const Container* c : containers) {
     Held& h = held[c->sandbox_id];
     if (c->state == ContainerState::Running && !h.running) h.running = c;
     if (c->state == ContainerState::Unknown && !h.unknown) h.unknown = c;
   }
-  for (const Sandbox* s : sandboxes) {
-    Decision d{s->id, s->name, {}, 0, false, std::nullopt, "", s->created_at, s->created_at};
-    const Seconds age = now - s->created_at;
-    const auto holds = held.find(s->id);
-    const Container* running = holds == held.end() ? nullptr : holds->second.running;
-    const Container* unknown = holds == held.end() ? nullptr : holds->second.unknown;
-    if (s->ready) {
-      d.reason = "ready";
-    } else if (!policy.remove_not_ready_sandboxes) {
-      d.reason = "not ready; sandboxes.removeNotReady is off";
-    } else if (running) {
-      d.reason = fmt::format("not ready, but holds running container {}", container_label(*running));
-    } else if (unknown) {
-      d.reason = fmt::format("not ready, but holds container {} in an unknown state (it may be running)", container_label(*unknown));
-    } else if (age < policy.sandbox_min_age) {
-      d.reason = fmt::format("not ready, created {} ago (< sandboxes.minAge {})", human_age(age), human_age(policy.sandbox_min_age));
-    } else {
-      d.remove = true;
-      d.phase = Phase::NotReadySandbox;
-      d.reason = fmt::format("not ready, created {} ago, no running container", human_age(age));
-      removed_sandboxes.insert(s->id);
-      sandbox_names[s->id] = sandbox_label(*s);
-    }
-    plan.sandboxes.push_back(std::move(d));
-  }
-  for (std::size_t i = 0; i < containers.size(); ++i) {
-    Decision& d = plan.containers[i];  // plan.containers follows `containers`
-    if (!d.remove && removed_sandboxes.contains(containers[i]->sandbox_id))
-      d.reason += fmt::format("; goes with its not-ready sandbox {}", sandbox_names[containers[i]->sandbox_id]);
-  }
+  return held;
+}
 
-  // Containers and sandboxes that remain after steps 1 and 2: their images are in use.
-  std::vector<const Container*> remaining;
-  for (const Container* c : containers)
-    if (!removed_containers.contains(c->id) && !removed_sandboxes.contains(c->sandbox_id)) remaining.push_back(c);
-  std::vector<const Sandbox*> remaining_sandboxes;
-  for (const Sandbox* s : sandboxes)
-    if (!removed_sandboxes.contains(s->id)) remaining_sandboxes.push_back(s);
-
-  // 3. Why each image stays, or that it is a candidate.
-  std::vector<ImageHistory> hists;  // by image index
-  hists.reserve(images.size());
-  for (const auto& image : images) {
-    const auto it = history.find(image.id);
-    hists.push_back(it != history.end() ? it->second : ImageHistory{now, now});  // never seen before: seen now
+// Phase 2: a NotReady sandbox goes once older than sandboxes.minAge, unless it holds a
+// container that is, or may be, running. Its containers go with it.
+Decision sandbox_decision(const Sandbox& s, const Held& held, const Policy& policy, Seconds now) {
+  Decision d = object_decision(s.id, s.name, s.created_at);
+  const Seconds age = now - s.created_at;
+  if (s.ready) {
+    d.reason = "ready";
+  } else if (!policy.remove_not_ready_sandboxes) {
+    d.reason = "not ready; sandboxes.removeNotReady is off";
+  } else if (held.running) {
+    d.reason = fmt::format("not ready, but holds running container {}", container_label(*held.running));
+  } else if (held.unknown) {
+    d.reason = fmt::format("not ready, but holds container {} in an unknown state (it may be running)",
+                           container_label(*held.unknown));
+  } else if (age < policy.sandbox_min_age) {
+    d.reason = fmt::format("not ready, created {} ago (< sandboxes.minAge {})", human_age(age), human_age(policy.sandbox_min_age));
+  } else {
+    d.remove = true;
+    d.phase = Phase::NotReadySandbox;
+    d.reason = fmt::format("not ready, created {} ago, no running container", human_age(age));
   }
-  auto hist = [&](const Image& image) -> const ImageHistory& { return hists[static_cast<std::size_t>(&image - images.data())]; };
+  return d;
+}
 
-  // What protects each image, found by looking each reference up once: the first (in the
-  // order the checks below would find it) sandbox image, remaining sandbox, remaining
-  // container and prepull reference that refers to it.
-  std::vector<bool> is_sandbox_image(images.size(), false);
+void plan_sandboxes(const Scene& scene, const Policy& policy, Seconds now, Plan& plan, Removed& removed) {
+  const auto held = held_by_sandbox(scene.containers);
+  for (const Sandbox* s : scene.sandboxes) {
+    const auto it = held.find(s->id);
+    plan.sandboxes.push_back(sandbox_decision(*s, it == held.end() ? Held{} : it->second, policy, now));
+    if (plan.sandboxes.back().remove) removed.sandboxes[s->id] = sandbox_label(*s);
+  }
+  // A container that stays by itself still goes with its sandbox: say so.
+  for (std::size_t i = 0; i < scene.containers.size(); ++i) {
+    Decision& d = plan.containers[i];  // plan.containers follows scene.containers
+    const auto sandbox = removed.sandboxes.find(scene.containers[i]->sandbox_id);
+    if (!d.remove && sandbox != removed.sandboxes.end())
+      d.reason += fmt::format("; goes with its not-ready sandbox {}", sandbox->second);
+  }
+}
+
+// What protects each image (by index), found by looking each reference up once: the first
+// sandbox, container and prepull reference that refers to it, in the order why_kept asks.
+// Only the containers and sandboxes that remain after phases 1 and 2 count.
+struct Protections {
+  std::vector<bool> sandbox_image;                // a configured or reported pause image
+  std::vector<const Sandbox*> sandbox_user;
+  std::vector<const Container*> container_user;
+  std::vector<const std::string*> prepulled_as;
+};
+
+template <class T>
+void note_first(const std::vector<std::size_t>& hits, const T* who, std::vector<const T*>& slot) {
+  for (const std::size_t i : hits)
+    if (!slot[i]) slot[i] = who;
+}
+
+Protections find_protections(const Scene& scene, const Inventory& inv, const Policy& policy, const Removed& removed) {
+  const std::size_t n = scene.images.size();
+  Protections p{.sandbox_image = std::vector<bool>(n, false),
+                .sandbox_user = std::vector<const Sandbox*>(n, nullptr),
+                .container_user = std::vector<const Container*>(n, nullptr),
+                .prepulled_as = std::vector<const std::string*>(n, nullptr)};
+  std::vector<std::size_t> hits;
   for (const auto& s : inv.sandbox_images) {
     hits.clear();
-    index.lookup_into(s, hits);
-    for (const std::size_t i : hits) is_sandbox_image[i] = true;
+    scene.index.lookup_into(s, hits);
+    for (const std::size_t i : hits) p.sandbox_image[i] = true;
   }
-  std::vector<const Sandbox*> sandbox_using(images.size(), nullptr);
-  for (const Sandbox* s : remaining_sandboxes) {
+  for (const Sandbox* s : scene.sandboxes) {
+    if (removed.sandboxes.contains(s->id)) continue;
     hits.clear();
-    index.lookup_into(s->image, hits);
-    for (const std::size_t i : hits)
-      if (!sandbox_using[i]) sandbox_using[i] = s;
+    scene.index.lookup_into(s->image, hits);
+    note_first(hits, s, p.sandbox_user);
   }
-  std::vector<const Container*> container_using(images.size(), nullptr);
-  for (const Container* c : remaining) {
-    images_used_by(index, *c, hits);
-    for (const std::size_t i : hits)
-      if (!container_using[i]) container_using[i] = c;
+  for (const Container* c : scene.containers) {
+    if (removed.containers.contains(c->id) || removed.sandboxes.contains(c->sandbox_id)) continue;
+    images_used_by(scene.index, *c, hits);
+    note_first(hits, c, p.container_user);
   }
-  std::vector<const std::string*> prepulled_as(images.size(), nullptr);
-  for (const auto& p : policy.prepull) {
+  for (const auto& ref : policy.prepull) {
     hits.clear();
-    index.lookup_into(p, hits);
-    for (const std::size_t i : hits)
-      if (!prepulled_as[i]) prepulled_as[i] = &p;
+    scene.index.lookup_into(ref, hits);
+    note_first(hits, &ref, p.prepulled_as);
   }
+  return p;
+}
 
-  // keepNewest: the images of each repository (any tag in it), in image order, each tag
-  // normalized once.
-  std::unordered_map<std::string, std::vector<const Image*>> by_repository;
-  if (!policy.keep_newest.empty())
-    for (const auto& image : images)
-      for (const auto& t : image.tags) {
-        auto& of_repo = by_repository[repository_of(t)];
-        if (of_repo.empty() || of_repo.back() != &image) of_repo.push_back(&image);
-      }
-  std::map<std::string, std::pair<int, std::set<std::string>>> newest_kept;  // repo -> (N, ids kept)
+// Each image's history (by index); an image never seen before is seen now.
+std::vector<ImageHistory> histories_of(const std::vector<Image>& images, const History& history, Seconds now) {
+  std::vector<ImageHistory> out;
+  out.reserve(images.size());
+  for (const auto& image : images) {
+    const auto it = history.find(image.id);
+    out.push_back(it != history.end() ? it->second : ImageHistory{.first_seen = now, .last_used = now});
+  }
+  return out;
+}
+
+// keepNewest: per configured repository, the N most recently used of its images (any tag in
+// it), which stay.
+struct NewestKept {
+  int count = 0;             // N, the largest configured for the repository
+  std::set<std::string> ids;
+};
+using KeptNewest = std::map<std::string, NewestKept>;  // by normalized repository
+
+KeptNewest keep_newest(const std::vector<Image>& images, const std::vector<ImageHistory>& hists, const Policy& policy) {
+  KeptNewest kept;
+  if (policy.keep_newest.empty()) return kept;
+  // The images of each repository, in image order, each tag normalized once.
+  std::unordered_map<std::string, std::vector<std::size_t>> by_repository;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    for (const auto& t : images[i].tags) {
+      auto& of_repo = by_repository[repository_of(t)];
+      if (of_repo.empty() || of_repo.back() != i) of_repo.push_back(i);
+    }
   for (const auto& [configured_repo, n] : policy.keep_newest) {
     const std::string repo = repository_of(configured_repo);
-    std::vector<const Image*> of_repo;
+    std::vector<std::size_t> of_repo;
     if (auto it = by_repository.find(repo); it != by_repository.end()) of_repo = it->second;
-    std::sort(of_repo.begin(), of_repo.end(), [&](const Image* a, const Image* b) {
-      const auto& ha = hist(*a);
-      const auto& hb = hist(*b);
-      if (ha.last_used != hb.last_used) return ha.last_used > hb.last_used;
-      if (ha.first_seen != hb.first_seen) return ha.first_seen > hb.first_seen;
-      return a->id > b->id;  // exactly the reverse of the LRU order of removals
+    std::sort(of_repo.begin(), of_repo.end(), [&](std::size_t a, std::size_t b) {
+      if (hists[a].last_used != hists[b].last_used) return hists[a].last_used > hists[b].last_used;
+      if (hists[a].first_seen != hists[b].first_seen) return hists[a].first_seen > hists[b].first_seen;
+      return images[a].id > images[b].id;  // exactly the reverse of the LRU order of removals
     });
-    auto& kept = newest_kept[repo];
-    kept.first = std::max(kept.first, n);
-    for (std::size_t i = 0; i < of_repo.size() && i < static_cast<std::size_t>(std::max(n, 0)); ++i) kept.second.insert(of_repo[i]->id);
+    NewestKept& k = kept[repo];
+    k.count = std::max(k.count, n);
+    for (std::size_t i = 0; i < of_repo.size() && i < static_cast<std::size_t>(std::max(n, 0)); ++i) k.ids.insert(images[of_repo[i]].id);
   }
+  return kept;
+}
 
-  struct Candidate {
-    const Image* image;
-    ImageHistory h;
-  };
-  std::vector<Candidate> candidates;
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    const Image& image = images[i];
-    const auto h = hists[i];
-    Decision d{image.id, image.tags.empty() ? (image.digests.empty() ? image.id : image.digests[0]) : image.tags[0], {}, image.size,
-               false, std::nullopt, "", h.first_seen, h.last_used};
-    d.refs = image.tags;
-    d.refs.insert(d.refs.end(), image.digests.begin(), image.digests.end());
-    std::string why;
-    if (image.pinned) {
-      why = "pinned by the runtime";
-    } else if (is_sandbox_image[i]) {
-      why = "the sandbox (pause) image";
-    } else if (const Sandbox* s = sandbox_using[i]) {
-      why = fmt::format("the sandbox image of sandbox {}", sandbox_label(*s));
-    } else if (const Container* user = container_using[i]) {
-      why = fmt::format("in use by container {} ({})", container_label(*user), to_string(user->state));
-    } else {
-      std::vector<std::string> refs = d.refs;
-      refs.push_back(image.id);
-      for (const auto& p : policy.keep)
-        for (const auto& r : refs)
-          if (why.empty() && p.matches(r)) why = fmt::format("protected by keep rule \"{}\"", p.text());
-      if (why.empty() && prepulled_as[i]) why = fmt::format("protected: in prepull ({})", *prepulled_as[i]);
-      for (const auto& [repo, kept] : newest_kept)
-        if (why.empty() && kept.second.contains(image.id))
-          why = fmt::format("protected: one of the {} most recently used of {} (keepNewest)", kept.first, repo);
-      if (why.empty() && now - h.first_seen < policy.min_age)
-        why = fmt::format("first seen {} ago (< minAge {})", human_age(now - h.first_seen), human_age(policy.min_age));
-    }
-    d.reason = why;
-    plan.images.push_back(std::move(d));
-    if (why.empty()) candidates.push_back({&image, h});
-  }
-  // Least recently used first; ties by first seen, then id.
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+// What the image phase knows about protection, for why_kept.
+struct Shields {
+  const Protections& protections;
+  const KeptNewest& kept_newest;
+  const Policy& policy;
+  Seconds now;
+};
+
+// Phase 3: why an image stays; "" when it is a candidate for removal. Runtime and node
+// protections first (pinned, pause image, users), then the operator's (keep, prepull,
+// keepNewest), then minAge.
+std::string why_kept(const Image& image, std::size_t i, const ImageHistory& h, const Shields& s) {
+  const Protections& p = s.protections;
+  if (image.pinned) return "pinned by the runtime";
+  if (p.sandbox_image[i]) return "the sandbox (pause) image";
+  if (const Sandbox* sandbox = p.sandbox_user[i]) return fmt::format("the sandbox image of sandbox {}", sandbox_label(*sandbox));
+  if (const Container* user = p.container_user[i])
+    return fmt::format("in use by container {} ({})", container_label(*user), to_string(user->state));
+  std::vector<std::string> refs = image.tags;
+  refs.insert(refs.end(), image.digests.begin(), image.digests.end());
+  refs.push_back(image.id);
+  for (const auto& pattern : s.policy.keep)
+    for (const auto& r : refs)
+      if (pattern.matches(r)) return fmt::format("protected by keep rule \"{}\"", pattern.text());
+  if (p.prepulled_as[i]) return fmt::format("protected: in prepull ({})", *p.prepulled_as[i]);
+  for (const auto& [repo, kept] : s.kept_newest)
+    if (kept.ids.contains(image.id))
+      return fmt::format("protected: one of the {} most recently used of {} (keepNewest)", kept.count, repo);
+  if (s.now - h.first_seen < s.policy.min_age)
+    return fmt::format("first seen {} ago (< minAge {})", human_age(s.now - h.first_seen), human_age(s.policy.min_age));
+  return "";
+}
+
+Decision image_decision(const Image& image, const ImageHistory& h) {
+  Decision d{.id = image.id,
+             .name = image.tags.empty() ? (image.digests.empty() ? image.id : image.digests[0]) : image.tags[0],
+             .refs = image.tags,
+             .size = image.size,
+             .first_seen = h.first_seen,
+             .last_used = h.last_used};
+  d.refs.insert(d.refs.end(), image.digests.begin(), image.digests.end());
+  return d;
+}
+
+// An image that nothing protects, with the history it is ranked by.
+struct Candidate {
+  std::size_t image;  // index into Scene::images (and, until order_images, into plan.images)
+  ImageHistory h;
+};
+
+// Least recently used first; ties by first seen, then id.
+void sort_lru(std::vector<Candidate>& candidates, const std::vector<Image>& images) {
+  std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.h.last_used != b.h.last_used) return a.h.last_used < b.h.last_used;
     if (a.h.first_seen != b.h.first_seen) return a.h.first_seen < b.h.first_seen;
-    return a.image->id < b.image->id;
+    return images[a.image].id < images[b.image].id;
   });
+}
 
-  // Until the final ordering, plan.images[i] is the decision for images[i].
-  auto index_of = [&](const Image* image) { return static_cast<std::size_t>(image - images.data()); };
-  auto decision_of = [&](const Candidate& c) -> Decision& { return plan.images[index_of(c.image)]; };
-  std::size_t selected = 0;
-  auto select = [&](const Candidate& c, Phase phase, std::string reason) {
-    Decision& d = decision_of(c);
+// Decides for every image whether it stays and why; returns the candidates, LRU first.
+std::vector<Candidate> plan_images(const Scene& scene, const Inventory& inv, const History& history, const Policy& policy,
+                                   Seconds now, const Removed& removed, Plan& plan) {
+  const auto hists = histories_of(scene.images, history, now);
+  const Protections protections = find_protections(scene, inv, policy, removed);
+  const KeptNewest kept = keep_newest(scene.images, hists, policy);
+  const Shields shields{.protections = protections, .kept_newest = kept, .policy = policy, .now = now};
+  std::vector<Candidate> candidates;
+  for (std::size_t i = 0; i < scene.images.size(); ++i) {
+    Decision d = image_decision(scene.images[i], hists[i]);
+    d.reason = why_kept(scene.images[i], i, hists[i], shields);
+    if (d.reason.empty()) candidates.push_back({.image = i, .h = hists[i]});
+    plan.images.push_back(std::move(d));
+  }
+  sort_lru(candidates, scene.images);
+  return candidates;
+}
+
+// The removals chosen so far. Until order_images, plan.images[i] is the decision for
+// scene.images[i].
+class Selection {
+ public:
+  Selection(Plan& plan, const std::vector<Image>& images) : plan_(plan), images_(images) {}
+  bool selected(const Candidate& c) const { return plan_.images[c.image].remove; }
+  void select(const Candidate& c, Phase phase, std::string reason) {
+    Decision& d = plan_.images[c.image];
     d.remove = true;
     d.phase = phase;
     d.reason = std::move(reason);
-    plan.estimated_freed += c.image->size;
-    ++selected;
-  };
-
-  // 4a. Unused for longer than maxUnusedAge (since last used), whatever the disk.
-  if (policy.max_unused_age > 0)
-    for (const auto& c : candidates)
-      if (now - c.h.last_used > policy.max_unused_age)
-        select(c, Phase::MaxUnusedAge,
-               fmt::format("unused for {} (> maxUnusedAge {})", human_age(now - c.h.last_used), human_age(policy.max_unused_age)));
-
-  // 4b. Enough to get under maxImages, counted by image id (protected images count toward it).
-  const std::size_t total = images.size();
-  if (policy.max_images > 0) {
-    for (const auto& c : candidates) {
-      if (total - selected <= policy.max_images) break;
-      if (decision_of(c).remove) continue;
-      select(c, Phase::MaxImages,
-             fmt::format("over maxImages {} ({} images); least recently used (last used {} ago)", policy.max_images, total,
-                         human_age(now - c.h.last_used)));
-    }
-    if (total - selected > policy.max_images)
-      plan.shortfalls.push_back(fmt::format("maxImages {}: {} images would remain; the others are protected or in use",
-                                            policy.max_images, total - selected));
+    plan_.estimated_freed += images_[c.image].size;
+    ++count_;
   }
+  std::uint64_t size_of(const Candidate& c) const { return images_[c.image].size; }
+  // How many images remain if every selected removal succeeds.
+  std::size_t remaining() const { return images_.size() - count_; }
 
-  // 4c. Disk thresholds, measured by statvfs: from high down to low. A low that would not even
-  //     take the disk out of high (possible with mixed kinds, "80%" and "20GiB free") is
-  //     raised to just below high. Capacity 0 (unknown or empty filesystem): never reached.
-  const auto& u = inv.usage;
-  const std::uint64_t capacity = u.capacity_bytes;
-  const std::uint64_t available = std::min(u.available_bytes, capacity);
-  plan.over_high = threshold_reached(policy.high, u);
-  plan.inode_pressure = u.inodes > 0 && u.inodes_used_percent() >= policy.inodes_high;
-  if (plan.over_high) {
-    const std::uint64_t target =
-        std::min(capacity, std::max(available_at_low(policy.low, capacity), available_leaving(policy.high, capacity)));
-    plan.bytes_to_free = target > available ? target - available : 0;
-  }
-  std::uint64_t planned = plan.estimated_freed;
-  if (plan.over_high || plan.inode_pressure) {
-    auto inode_reason = [&](const std::string& age) {
-      return fmt::format("inodes {:.1f}% used >= inodesHigh {}%: least recently used (last used {} ago); images have no inode "
-                         "count, so every candidate is planned and removal stops once re-measured inode usage is below inodesHigh",
-                         u.inodes_used_percent(), policy.inodes_high, age);
-    };
-    for (const auto& c : candidates) {
-      if (decision_of(c).remove) continue;
-      const bool for_blocks = plan.over_high && planned < plan.bytes_to_free;
-      if (!for_blocks && !plan.inode_pressure) break;
-      const std::string age = human_age(now - c.h.last_used);
-      select(c, Phase::Threshold,
-             for_blocks ? fmt::format("{} >= high {}: {} to free to reach low {}; least recently used (last used {} ago); removal "
-                                      "stops once re-measured usage is below low",
-                                      describe_usage(u), policy.high.text, human_bytes(plan.bytes_to_free), policy.low.text, age)
-                        : inode_reason(age));
-      planned += c.image->size;
-    }
-    if (plan.over_high && planned < plan.bytes_to_free)
-      plan.shortfalls.push_back(fmt::format("low {}: {} must be freed but the removable images hold only {}", policy.low.text,
-                                            human_bytes(plan.bytes_to_free), human_bytes(planned)));
-  }
+ private:
+  Plan& plan_;
+  const std::vector<Image>& images_;
+  std::size_t count_ = 0;
+};
 
+// Phase 4a: unused for longer than maxUnusedAge (since last used), whatever the disk.
+void select_unused_too_long(const std::vector<Candidate>& candidates, const Policy& policy, Seconds now, Selection& sel) {
+  if (policy.max_unused_age <= 0) return;
+  for (const auto& c : candidates)
+    if (now - c.h.last_used > policy.max_unused_age)
+      sel.select(c, Phase::MaxUnusedAge,
+                 fmt::format("unused for {} (> maxUnusedAge {})", human_age(now - c.h.last_used), human_age(policy.max_unused_age)));
+}
+
+// Phase 4b: enough to get under maxImages, counted by image id (protected images count
+// toward it); a shortfall when the candidates are not enough.
+void select_over_max_images(const std::vector<Candidate>& candidates, const Policy& policy, Seconds now, Selection& sel,
+                            Plan& plan) {
+  if (policy.max_images == 0) return;
+  const std::size_t total = plan.images.size();
   for (const auto& c : candidates) {
-    Decision& d = decision_of(c);
+    if (sel.remaining() <= policy.max_images) break;
+    if (sel.selected(c)) continue;
+    sel.select(c, Phase::MaxImages,
+               fmt::format("over maxImages {} ({} images); least recently used (last used {} ago)", policy.max_images, total,
+                           human_age(now - c.h.last_used)));
+  }
+  if (sel.remaining() > policy.max_images)
+    plan.shortfalls.push_back({.kind = Shortfall::Kind::MaxImages,
+                               .message = fmt::format("maxImages {}: {} images would remain; the others are protected or in use",
+                                                      policy.max_images, sel.remaining())});
+}
+
+std::string inode_reason(const FilesystemUsage& u, const Policy& policy, const std::string& age) {
+  return fmt::format("inodes {:.1f}% used >= inodesHigh {}%: least recently used (last used {} ago); images have no inode "
+                     "count, so every candidate is planned and removal stops once re-measured inode usage is below inodesHigh",
+                     u.inodes_used_percent(), policy.inodes_high, age);
+}
+
+// Phase 4c: disk thresholds, measured by statvfs: from high down to low (see
+// bytes_to_reach_low); under inode pressure every candidate, since images have no inode
+// count. A low shortfall when the candidates' sizes do not add up to what must be freed.
+void select_for_pressure(const std::vector<Candidate>& candidates, const FilesystemUsage& u, const Policy& policy,
+                         Seconds now, Selection& sel, Plan& plan) {
+  plan.over_high = threshold_reached(policy.high, u);
+  plan.inode_pressure = inode_pressure(u, policy.inodes_high);
+  plan.bytes_to_free = bytes_to_reach_low(policy.high, policy.low, u);
+  if (!plan.over_high && !plan.inode_pressure) return;
+  std::uint64_t planned = plan.estimated_freed;
+  for (const auto& c : candidates) {
+    if (sel.selected(c)) continue;
+    const bool for_blocks = plan.over_high && planned < plan.bytes_to_free;
+    if (!for_blocks && !plan.inode_pressure) break;
+    const std::string age = human_age(now - c.h.last_used);
+    sel.select(c, Phase::Threshold,
+               for_blocks ? fmt::format("{} >= high {}: {} to free to reach low {}; least recently used (last used {} ago); "
+                                        "removal stops once re-measured usage is below low",
+                                        describe_usage(u), policy.high.text, human_bytes(plan.bytes_to_free), policy.low.text, age)
+                          : inode_reason(u, policy, age));
+    planned += sel.size_of(c);
+  }
+  if (plan.over_high && planned < plan.bytes_to_free)
+    plan.shortfalls.push_back({.kind = Shortfall::Kind::Low,
+                               .message = fmt::format("low {}: {} must be freed but the removable images hold only {}",
+                                                      policy.low.text, human_bytes(plan.bytes_to_free), human_bytes(planned))});
+}
+
+// The candidates left: reserves under pressure (the executor goes on with them when the
+// removals free less than their sizes), otherwise simply not needed.
+void mark_reserves(const std::vector<Candidate>& candidates, const FilesystemUsage& u, const Policy& policy, Plan& plan) {
+  for (const auto& c : candidates) {
+    Decision& d = plan.images[c.image];
     if (d.remove) continue;
     d.reserve = plan.over_high || plan.inode_pressure;
     if (plan.over_high)
@@ -613,23 +650,43 @@ Plan plan_collection(const Inventory& inv, const History& history, const Policy&
     else
       d.reason = fmt::format("removable, not needed: {}, high {} not reached", describe_usage(u), policy.high.text);
   }
-  plan.images_after = total - selected;
-  // Removals first, in the order they will be carried out (LRU), then the reserves (LRU),
-  // then the rest by id (the order of `images`).
-  std::vector<std::size_t> order(images.size(), 0);  // LRU rank of a candidate
-  for (std::size_t i = 0; i < candidates.size(); ++i) order[index_of(candidates[i].image)] = i;
-  auto rank = [&](std::size_t i) { return plan.images[i].remove ? 0 : plan.images[i].reserve ? 1 : 2; };
-  std::vector<std::size_t> sequence(images.size());
+}
+
+// Removals first, in the order they will be carried out (LRU), then the reserves (LRU),
+// then the rest by id (the order of the scene's images).
+void order_images(const std::vector<Candidate>& candidates, Plan& plan) {
+  std::vector<std::size_t> lru_rank(plan.images.size(), 0);
+  for (std::size_t i = 0; i < candidates.size(); ++i) lru_rank[candidates[i].image] = i;
+  auto group = [&](std::size_t i) { return plan.images[i].remove ? 0 : plan.images[i].reserve ? 1 : 2; };
+  std::vector<std::size_t> sequence(plan.images.size());
   for (std::size_t i = 0; i < sequence.size(); ++i) sequence[i] = i;
   std::sort(sequence.begin(), sequence.end(), [&](std::size_t a, std::size_t b) {
-    if (rank(a) != rank(b)) return rank(a) < rank(b);
-    if (rank(a) < 2) return order[a] < order[b];
+    if (group(a) != group(b)) return group(a) < group(b);
+    if (group(a) < 2) return lru_rank[a] < lru_rank[b];
     return a < b;
   });
   std::vector<Decision> sorted;
   sorted.reserve(plan.images.size());
   for (const std::size_t i : sequence) sorted.push_back(std::move(plan.images[i]));
   plan.images = std::move(sorted);
+}
+
+}  // namespace
+
+Plan plan_collection(const Inventory& inv, const History& history, const Policy& policy, Seconds now) {
+  Plan plan;
+  const Scene scene(inv);
+  Removed removed;
+  plan_containers(scene, policy, now, plan, removed);
+  plan_sandboxes(scene, policy, now, plan, removed);
+  const std::vector<Candidate> candidates = plan_images(scene, inv, history, policy, now, removed, plan);
+  Selection selection(plan, scene.images);
+  select_unused_too_long(candidates, policy, now, selection);
+  select_over_max_images(candidates, policy, now, selection, plan);
+  select_for_pressure(candidates, inv.usage, policy, now, selection, plan);
+  mark_reserves(candidates, inv.usage, policy, plan);
+  plan.images_after = selection.remaining();
+  order_images(candidates, plan);
   return plan;
 }
 

@@ -15,39 +15,40 @@ std::string_view to_string(ObjectKind k);
 
 struct Removal {
   ObjectKind kind = ObjectKind::Image;
-  std::string id;
-  std::string name;
+  std::string id{};
+  std::string name{};
   std::uint64_t size = 0;  // images: as the runtime reports it
   Phase phase = Phase::Threshold;
-  std::string reason;
+  std::string reason{};
 };
 
 struct Skip {
   ObjectKind kind = ObjectKind::Image;
-  std::string id;
-  std::string name;
-  std::string reason;  // "came into use since the plan", "in use (runtime refused)", …
+  std::string id{};
+  std::string name{};
+  std::string reason{};  // "came into use since the plan", "in use (runtime refused)", …
 };
 
 struct Failure {
   ObjectKind kind = ObjectKind::Image;
-  std::string id;
-  std::string message;
+  std::string id{};
+  std::string message{};
 };
 
 struct RunReport {
   bool dry_run = false;
-  std::string runtime;   // "containerd 1.6.20 (cri unix:///…)"
+  std::string runtime{};   // "containerd 1.6.20 (cri unix:///…)"
   Seconds started_at = 0;
   double duration_seconds = 0;
-  FilesystemUsage before;
-  FilesystemUsage after;  // equals `before` on a dry run
+  FilesystemUsage before{};
+  FilesystemUsage after{};  // equals `before` on a dry run
   std::size_t images_before = 0;
   std::size_t images_after = 0;
-  std::vector<Removal> removed;    // on a dry run: what would be removed
-  std::vector<Skip> skipped;       // planned, then not removed (in use, low reached)
-  std::vector<Failure> failures;   // the runtime returned an error
-  std::vector<std::string> shortfalls;
+  std::vector<Removal> removed{};    // on a dry run: what would be removed
+  std::vector<Skip> skipped{};       // planned, then not removed (in use, low reached)
+  std::vector<Failure> failures{};   // the runtime returned an error
+  std::vector<Shortfall> shortfalls{};
+  std::vector<std::string> warnings{};  // the run went on, but something is worth a look (a failed re-measure)
   bool stopped_at_low = false;     // stopped early: re-measuring showed usage below low
   bool runtime_reached = true;     // false: the run failed before it could list anything
 
