@@ -62,6 +62,7 @@ struct Survey {
   std::unique_ptr<ImageRuntime> runtime;
   gc::Inventory inventory;
   gc::History history;           // updated with what the runtime shows now
+  gc::RunTotals totals;          // as loaded from the state file
   std::vector<std::string> warnings;
   gc::Seconds now = 0;
 };
@@ -103,6 +104,7 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, bool writes) {
   if (!loaded) return std::unexpected(loaded.error());
   for (auto& w : loaded->warnings) s.warnings.push_back(std::move(w));
   s.history = gc::update_history(loaded->history, s.inventory, s.now);
+  s.totals = loaded->totals;
   return s;
 }
 
@@ -119,7 +121,8 @@ std::string usage_text(const gc::FilesystemUsage& u) {
 
 std::string phase_text(const std::optional<gc::Phase>& p) { return p ? std::string(to_string(*p)) : ""; }
 
-void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunReport& report, gc::Seconds finished) {
+void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunReport& report, gc::Seconds finished,
+                   const gc::MetricsExtras& extras) {
   const std::string& path = ctx.config.metrics.textfile;
   if (path.empty()) return;
   const auto slash = path.rfind('/');
@@ -129,8 +132,23 @@ void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunRepo
                   files.host_path(path));
     return;
   }
-  if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished), FileOwnership{0644, 0, 0}); !ok)
+  if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished, extras), FileOwnership{0644, 0, 0}); !ok)
     log::event(spdlog::level::warn, "metrics not written: " + ok.error().message);
+}
+
+// A run that failed before it could plan still counts: its failure goes into the totals of
+// the state file (the history itself is kept as it was). Returns the totals for the metrics.
+std::optional<gc::RunTotals> count_failed_run(const Context& ctx, const HostFiles& files, const gc::RunReport& failed,
+                                              gc::Seconds finished) {
+  HistoryStore store(files, ctx.state_dir());
+  auto loaded = store.load();
+  if (!loaded) return std::nullopt;
+  const auto totals = gc::record_run(loaded->totals, failed, finished);
+  if (auto ok = store.save(loaded->history, totals, finished); !ok) {
+    log::event(spdlog::level::warn, "save history: " + ok.error().message);
+    return std::nullopt;
+  }
+  return totals;
 }
 
 }  // namespace
@@ -214,7 +232,8 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
       failed.runtime = ctx.config.runtime.endpoint;
       failed.failures.push_back({gc::ObjectKind::Image, "", s.error().message});
       failed.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      write_metrics(ctx, files, failed, unix_now());
+      const auto finished = unix_now();
+      write_metrics(ctx, files, failed, finished, {.totals = count_failed_run(ctx, files, failed, finished)});
     }
     return kExitFailed;
   }
@@ -224,7 +243,7 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   // The save after the run only forgets the images it removed.
   HistoryStore store(files, ctx.state_dir());
   if (!flags.dry_run)
-    if (auto ok = store.save(s->history, s->now); !ok) {
+    if (auto ok = store.save(s->history, s->totals, s->now); !ok) {
       spdlog::error("save history: {}", ok.error().message);
       return kExitFailed;
     }
@@ -243,6 +262,7 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   const std::string mountpoint = s->inventory.usage.mountpoint;
   execute_plan(*s->runtime, s->inventory, plan, policy, [&] { return measure(mountpoint); },
                ExecutorOptions{policy.concurrency, flags.dry_run}, report);
+  gc::History history_after = s->history;
   if (flags.dry_run) {
     report.images_after = plan.images_after;
   } else if (auto after = s->runtime->list_images(); after) {
@@ -251,13 +271,22 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
     gc::Inventory remaining = s->inventory;
     remaining.images = std::move(*after);
     if (auto containers = s->runtime->list_containers(); containers) remaining.containers = std::move(*containers);
-    if (auto ok = store.save(gc::update_history(s->history, remaining, s->now), s->now); !ok)
-      log::event(spdlog::level::warn, "save history: " + ok.error().message);
+    history_after = gc::update_history(s->history, remaining, s->now);
   } else {
     report.failures.push_back({gc::ObjectKind::Image, "", "list images after the run: " + after.error().message});
   }
   report.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!flags.dry_run) write_metrics(ctx, files, report, unix_now());
+  if (!flags.dry_run) {
+    // The run's totals go to the state file with the history, then into the metrics.
+    const auto finished = unix_now();
+    const auto totals = gc::record_run(s->totals, report, finished);
+    if (auto ok = store.save(history_after, totals, s->now); !ok)
+      log::event(spdlog::level::warn, "save history: " + ok.error().message);
+    const auto capacity = report.after.capacity_bytes;
+    write_metrics(ctx, files, report, finished,
+                  {.totals = totals, .high_ratio = gc::used_ratio_at(policy.high, capacity),
+                   .low_ratio = gc::used_ratio_at(policy.low, capacity)});
+  }
 
   // 6. Report.
   const auto n_containers = report.count(gc::ObjectKind::Container);

@@ -13,6 +13,7 @@
 #include "adapters/host/proc.hpp"
 #include "adapters/host/state_store.hpp"
 #include "adapters/host/systemd_bus.hpp"
+#include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
 #include "commands/kubelet/restart_verifier.hpp"
 #include "core/kubelet/plan.hpp"
@@ -253,6 +254,7 @@ int kubelet_status(const Context& ctx) {
     spdlog::error("kubelet status: {}", s.error().message);
     return kExitFailed;
   }
+  write_kubelet_metrics(ctx, files, s->plan);
   const auto url = healthz_url(ctx, s->plan);
   const bool restart = should_restart(ctx, *s, false);
   if (ctx.options.json) {
@@ -290,6 +292,7 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
     else std::cout << "kubelet: nothing to change; every managed setting already has its desired value\n";
     log::event(spdlog::level::info, "kubelet apply: nothing to change",
                {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}});
+    write_kubelet_metrics(ctx, files, s->plan);
     return kExitOk;
   }
 
@@ -374,6 +377,7 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
                fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
                {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
                 {"NODEIMG_UNIT", unit}});
+    write_kubelet_metrics(ctx, files, s->plan, /*applied=*/true);
     if (ctx.options.json) print_json(j);
     else std::cout << fmt::format("restarted {} over D-Bus: healthy ({}), stable for {}\n", unit,
                                   verify.healthz_url.value_or("unit active"), format_duration(verify.settle));
