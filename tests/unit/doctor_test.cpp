@@ -459,7 +459,7 @@ TEST(Doctor, LastGcRunNeverFailedOrStale) {
   o.state.last_run = LastRun{.finished_at = kNow - 3 * 3600, .success = true, .from = "state.json"};
   f = one(o, "gc-last-run");
   EXPECT_EQ(f.severity, Severity::Warning);
-  EXPECT_TRUE(contains(f.seen, "(3h ago)")) << f.seen;
+  EXPECT_TRUE(contains(f.seen, "(3h0m ago)")) << f.seen;
 }
 
 TEST(Doctor, TheLatestRecordOfTheLastRunWins) {
