@@ -50,9 +50,13 @@ class DoctorOnSystemd : public ::testing::Test {
     install_node();
   }
   void TearDown() override {
-    if (container_) EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
+    if (container_) {
+      EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
+    }
     container_.reset();
-    if (containerd_) EXPECT_EQ(containerd_->stop(), 0) << "containerd was not cleaned up";
+    if (containerd_) {
+      EXPECT_EQ(containerd_->stop(), 0) << "containerd was not cleaned up";
+    }
     containerd_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
