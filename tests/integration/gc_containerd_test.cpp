@@ -180,7 +180,7 @@ TEST_F(GcOnContainerd, HistoryPersistsAcrossRunsAndDrivesLruOrder) {
   images({"reg.test/lru:old", "reg.test/lru:mid", "reg.test/lru:new"});
   gc_json();  // below high: removes nothing, records first seen
   auto first = json::parse(state());
-  ASSERT_EQ(first["version"], 1);
+  ASSERT_EQ(first["version"], 2);
   ASSERT_EQ(first["images"].size(), 4u);
   gc_json();
   auto second = json::parse(state());
@@ -319,7 +319,7 @@ TEST_F(GcOnContainerd, PrepullPullsFromALocalRegistryAndProtectsTheImage) {
   EXPECT_EQ(registry->stop(), 0);
 }
 
-TEST_F(GcOnContainerd, AStoppedRuntimeIsExitOneAndLeavesTheStateAlone) {
+TEST_F(GcOnContainerd, AStoppedRuntimeIsExitOneKeepsTheHistoryAndCountsTheFailure) {
   boot();
   images({"reg.test/a:1"});
   gc_json();
@@ -330,13 +330,18 @@ TEST_F(GcOnContainerd, AStoppedRuntimeIsExitOneAndLeavesTheStateAlone) {
   auto r = nodeimg({"gc"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(containerd_->endpoint()), std::string::npos) << r.err;
-  EXPECT_EQ(state(), recorded);
+  // The history stays as it was; the failed run is counted in the totals.
+  const auto before = json::parse(recorded), after = json::parse(state());
+  EXPECT_EQ(after["images"], before["images"]);
+  EXPECT_EQ(after["totals"]["runs"]["success"], 1) << after.dump();
+  EXPECT_EQ(after["totals"]["runs"]["failure"], 1) << after.dump();
   // The failure reaches Prometheus too.
   std::ifstream in(root_ / "var/lib/prometheus/node-exporter/nodeimg.prom");
   std::ostringstream metrics;
   metrics << in.rdbuf();
   EXPECT_NE(metrics.str().find("\nnodeimg_gc_last_run_success 0\n"), std::string::npos) << metrics.str();
   EXPECT_NE(metrics.str().find("\nnodeimg_gc_runtime_reachable 0\n"), std::string::npos) << metrics.str();
+  EXPECT_NE(metrics.str().find("\nnodeimg_gc_runs_total{result=\"failure\"} 1\n"), std::string::npos) << metrics.str();
   containerd_.reset();
 }
 

@@ -284,7 +284,7 @@ TEST_F(GcOnDocker, HistoryPersistsAcrossRunsAndDrivesLruOrder) {
   images({"reg.test/lru:old", "reg.test/lru:mid", "reg.test/lru:new"});
   gc_json();  // below high: removes nothing, records first seen
   auto first = json::parse(state());
-  ASSERT_EQ(first["version"], 1);
+  ASSERT_EQ(first["version"], 2);
   ASSERT_EQ(first["images"].size(), 3u);
   gc_json();
   auto second = json::parse(state());
