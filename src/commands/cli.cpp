@@ -72,7 +72,7 @@ constexpr const char* kDoctorFooter =
     "kubelet's imageGCHighThresholdPercent; nodeimg-gc.timer (enabled, next run), the last gc run's result and age, "
     "nodeimg-kubelet.service; the gc history, the last kubelet apply record and a pending revert; the metrics file.\n"
     "Every finding: a severity (ok, info, warning, error), what was seen, why it matters and the fix (docs/doctor.md).\n"
-    "Under --root only files are read; what was skipped is listed.\n"
+    "--json prints the findings as JSON; under --root only files are read, and what was skipped is listed.\n"
     "Exit status: 0 nothing needs attention, 1 a warning or an error, 2 usage or configuration error.";
 
 }  // namespace

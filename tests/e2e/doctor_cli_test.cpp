@@ -167,7 +167,7 @@ TEST_F(DoctorUnderRoot, BadConfigurationIsExitTwoAndHelpDescribesTheChecks) {
   auto help = run({NODEIMG_BINARY, "doctor", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   for (const auto* s : {"prepuller trap", "nodeStatusMaxImages", "imageGCHighThresholdPercent", "nodeimg-gc.timer",
-                        "--root", "Exit status: 0 nothing needs attention, 1"})
+                        "--root", "--json", "Exit status: 0 nothing needs attention, 1"})
     EXPECT_NE(help.out.find(s), std::string::npos) << s;
 }
 
