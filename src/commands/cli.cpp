@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands/context.hpp"
+#include "commands/doctor/doctor_command.hpp"
 #include "commands/gc/gc_command.hpp"
 #include "commands/kubelet/kubelet_command.hpp"
 #include "commands/logging.hpp"
@@ -63,6 +64,16 @@ constexpr const char* kGcFooter =
     "Configuration: gc:, runtime:, metrics: in /etc/nodeimg/config.yaml (see docs/gc.md).\n"
     "Exit status: 0 success (also when low could not be reached: see \"shortfalls\"), 1 the runtime could not be "
     "reached or a removal failed, 2 usage or configuration error.";
+
+constexpr const char* kDoctorFooter =
+    "Checks: the prepuller trap (kubelet's nodeStatusMaxImages against the images the runtime holds) and the size of "
+    "Node.status.images; kubelet flags that override its files; keys kubelet does not know; drop-ins without "
+    "apiVersion/kind; the runtime (endpoint, version, sandbox image); the image filesystem against gc.high/gc.low and "
+    "kubelet's imageGCHighThresholdPercent; nodeimg-gc.timer (enabled, next run), the last gc run's result and age, "
+    "nodeimg-kubelet.service; the gc history, the last kubelet apply record and a pending revert; the metrics file.\n"
+    "Every finding: a severity (ok, info, warning, error), what was seen, why it matters and the fix (docs/doctor.md).\n"
+    "--json prints the findings as JSON; under --root only files are read, and what was skipped is listed.\n"
+    "Exit status: 0 nothing needs attention, 1 a warning or an error, 2 usage or configuration error.";
 
 }  // namespace
 
@@ -136,6 +147,12 @@ int run_cli(int argc, char** argv) {
   prepull_cmd->fallthrough();
   prepull_cmd->footer(kExitCodes);
 
+  auto* doctor_cmd = app.add_subcommand(
+      "doctor", "Explain this node's image health: kubelet's image settings and files, the runtime, the disk, "
+                "nodeimg's units, last gc run and state; every finding with why it matters and the fix");
+  doctor_cmd->fallthrough();
+  doctor_cmd->footer(kDoctorFooter);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -163,6 +180,7 @@ int run_cli(int argc, char** argv) {
   if (gc->parsed()) return gc_run(*ctx, gc_flags);
   if (images->parsed()) return images_list(*ctx, images_flags);
   if (prepull_cmd->parsed()) return prepull(*ctx);
+  if (doctor_cmd->parsed()) return doctor_run(*ctx);
   return kExitUsage;
 }
 

@@ -116,7 +116,7 @@ TYPED_TEST(GcOnRuntime, HistoryPersistsAcrossRunsAndDrivesLruOrder) {
   this->images({"reg.test/lru:old", "reg.test/lru:mid", "reg.test/lru:new"});
   this->gc_json();  // below high: removes nothing, records first seen
   auto first = json::parse(this->state());
-  ASSERT_EQ(first["version"], 1);
+  ASSERT_EQ(first["version"], 2);
   ASSERT_EQ(first["images"].size(), 3u + this->kept_count());
   this->gc_json();
   auto second = json::parse(this->state());
@@ -175,7 +175,7 @@ TYPED_TEST(GcOnRuntime, PrepullPullsFromALocalRegistryAndProtectsTheImage) {
   EXPECT_EQ(registry->stop(), 0);
 }
 
-TYPED_TEST(GcOnRuntime, AStoppedRuntimeIsExitOneAndLeavesTheStateAlone) {
+TYPED_TEST(GcOnRuntime, AStoppedRuntimeIsExitOneKeepsTheHistoryAndCountsTheFailure) {
   this->boot();
   this->images({"reg.test/a:1"});
   this->gc_json();
@@ -189,11 +189,13 @@ TYPED_TEST(GcOnRuntime, AStoppedRuntimeIsExitOneAndLeavesTheStateAlone) {
     EXPECT_EQ(r.exit_code, 1) << args.back() << ": " << r.err;
     EXPECT_NE(r.err.find(endpoint), std::string::npos) << r.err;
   }
-  EXPECT_EQ(this->state(), recorded);
+  // The history stays as it was; each failed gc run (not `images`) is counted in the totals.
+  this->expect_history_kept_and_failures(recorded, 2);
   // The failure reaches Prometheus too.
   const std::string metrics = read_file(this->root_ / "var/lib/prometheus/node-exporter/nodeimg.prom");
   EXPECT_NE(metrics.find("\nnodeimg_gc_last_run_success 0\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\nnodeimg_gc_runtime_reachable 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nnodeimg_gc_runs_total{result=\"failure\"} 2\n"), std::string::npos) << metrics;
 
   // After a crash the socket file stays behind with nobody listening: the same.
   const std::string socket = endpoint.substr(std::string("unix://").size());
@@ -209,7 +211,7 @@ TYPED_TEST(GcOnRuntime, AStoppedRuntimeIsExitOneAndLeavesTheStateAlone) {
   auto r = this->nodeimg({"gc"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find(endpoint), std::string::npos) << r.err;
-  EXPECT_EQ(this->state(), recorded);
+  this->expect_history_kept_and_failures(recorded, 3);
   fs::remove_all(this->state_dir_);
 }
 

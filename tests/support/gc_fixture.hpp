@@ -52,6 +52,14 @@ class GcFixture : public ::testing::Test {
   }
   // ROOT/var/lib/nodeimg/state.json as it is ("" when absent).
   std::string state() const { return read_file(root_ / "var/lib/nodeimg/state.json"); }
+  // After failed runs: the history in the state file is the one `recorded` held, and the
+  // totals behind nodeimg_gc_runs_total count one success and `failures` failures.
+  void expect_history_kept_and_failures(const std::string& recorded, int failures) const {
+    const auto before = nlohmann::json::parse(recorded), after = nlohmann::json::parse(state());
+    EXPECT_EQ(after["images"], before["images"]);
+    EXPECT_EQ(after["totals"]["runs"]["success"], 1) << after.dump();
+    EXPECT_EQ(after["totals"]["runs"]["failure"], failures) << after.dump();
+  }
 
   std::filesystem::path root_;
 };

@@ -147,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadHistory{"corrupt_json", R"({"version": 1, "images": {)", "not valid JSON"},
         BadHistory{"empty_file", "", "not valid JSON"},
         BadHistory{"not_an_object", "[1, 2]", "top level must be an object"},
-        BadHistory{"future_version", R"({"version": 2, "updatedAt": 1, "images": {}})", "unsupported version 2"},
+        BadHistory{"future_version", R"({"version": 3, "updatedAt": 1, "images": {}})", "unsupported version 3"},
         BadHistory{"string_version", R"({"version": "1", "updatedAt": 1, "images": {}})", "unsupported version"},
         BadHistory{"no_version", R"({"updatedAt": 1, "images": {}})", "missing \"version\""},
         BadHistory{"no_images", R"({"version": 1, "updatedAt": 1})", "missing \"images\""},

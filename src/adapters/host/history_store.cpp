@@ -16,9 +16,10 @@ Result<LoadedHistory> HistoryStore::load(bool repair) const {
     return out;
   }
   if (!*text) return out;
-  auto parsed = gc::parse_history(**text);
+  auto parsed = gc::parse_state(**text);
   if (parsed) {
-    out.history = std::move(*parsed);
+    out.history = std::move(parsed->history);
+    out.totals = parsed->totals;
     return out;
   }
   if (!repair) {
@@ -41,10 +42,11 @@ std::string HistoryStore::move_aside(const std::string& text) const {
   return "moved to " + files_.host_path(aside);
 }
 
-Result<void> HistoryStore::save(const gc::History& history, gc::Seconds now) const {
+Result<void> HistoryStore::save(const gc::History& history, const gc::RunTotals& totals, gc::Seconds now) const {
   const auto slash = path_.rfind('/');
   if (auto ok = files_.make_directories(path_.substr(0, slash), 0755); !ok) return ok;
-  return files_.write_atomic(path_, gc::serialize_history(history, now), FileOwnership{.mode = 0644, .uid = 0, .gid = 0});
+  return files_.write_atomic(path_, gc::serialize_state(history, totals, now),
+                             FileOwnership{.mode = 0644, .uid = 0, .gid = 0});
 }
 
 }  // namespace nodeimg

@@ -41,7 +41,8 @@ std::string runtime_label(const RuntimeInfo& info) {
 struct Survey {
   std::unique_ptr<ImageRuntime> runtime;
   gc::Inventory inventory;
-  gc::History history;  // updated with what the runtime shows now
+  gc::History history;   // updated with what the runtime shows now
+  gc::RunTotals totals;  // as loaded from the state file
   std::vector<std::string> warnings;
   gc::Seconds now = 0;
 };
@@ -85,10 +86,12 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, bool writes) {
   if (!loaded) return std::unexpected(loaded.error());
   for (auto& w : loaded->warnings) s.warnings.push_back(std::move(w));
   s.history = gc::update_history(loaded->history, s.inventory, s.now);
+  s.totals = loaded->totals;
   return s;
 }
 
-void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunReport& report, gc::Seconds finished) {
+void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunReport& report, gc::Seconds finished,
+                   const gc::MetricsExtras& extras) {
   const std::string& path = ctx.config.metrics.textfile;
   if (path.empty()) return;
   const auto slash = path.rfind('/');
@@ -98,8 +101,23 @@ void write_metrics(const Context& ctx, const HostFiles& files, const gc::RunRepo
                   files.host_path(path));
     return;
   }
-  if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished), FileOwnership{.mode = 0644, .uid = 0, .gid = 0}); !ok)
+  if (auto ok = files.write_atomic(path, gc::render_metrics(report, finished, extras), FileOwnership{.mode = 0644, .uid = 0, .gid = 0}); !ok)
     log::event(spdlog::level::warn, "metrics not written: " + ok.error().message);
+}
+
+// A run that failed before it could plan still counts: its failure goes into the totals of
+// the state file (the history itself is kept as it was). Returns the totals for the metrics.
+std::optional<gc::RunTotals> count_failed_run(const Context& ctx, const HostFiles& files, const gc::RunReport& failed,
+                                              gc::Seconds finished) {
+  HistoryStore store(files, ctx.state_dir());
+  auto loaded = store.load();
+  if (!loaded) return std::nullopt;
+  const auto totals = gc::record_run(loaded->totals, failed, finished);
+  if (auto ok = store.save(loaded->history, totals, finished); !ok) {
+    log::event(spdlog::level::warn, "save history: " + ok.error().message);
+    return std::nullopt;
+  }
+  return totals;
 }
 
 // The policy for this run: the file's, with the command line's overrides.
@@ -133,18 +151,26 @@ void report_unreachable(const Context& ctx, const HostFiles& files, const GcFlag
   gc::RunReport failed{.runtime = ctx.config.runtime.endpoint, .runtime_reached = false};
   failed.failures.push_back({.kind = gc::ObjectKind::Image, .id = "", .message = error.message});
   failed.duration_seconds = seconds_since(started);
-  write_metrics(ctx, files, failed, unix_now());
+  const auto finished = unix_now();
+  write_metrics(ctx, files, failed, finished, {.totals = count_failed_run(ctx, files, failed, finished)});
 }
+
+// What a run did, and the history that forgets what it removed (saved by `record_run`).
+struct RunResult {
+  gc::RunReport report;
+  gc::History history_after;
+};
 
 // Removes what the plan says (or lists it, on a dry run), then counts the images left and
 // forgets the removed ones in the history.
-gc::RunReport carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy& policy, const HistoryStore& store, bool dry_run) {
+RunResult carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy& policy, bool dry_run) {
   gc::RunReport report{.dry_run = dry_run,
                        .runtime = runtime_label(s.runtime->info()),
                        .started_at = s.now,
                        .before = s.inventory.usage,
                        .images_before = s.inventory.images.size(),
                        .shortfalls = plan.shortfalls};
+  gc::History history_after = s.history;
   const std::string mountpoint = s.inventory.usage.mountpoint;
   execute_plan(*s.runtime, s.inventory, plan, policy, [&] { return filesystem_usage(mountpoint); },
                ExecutorOptions{.concurrency = policy.concurrency, .dry_run = dry_run}, report);
@@ -156,12 +182,24 @@ gc::RunReport carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy&
     gc::Inventory remaining = s.inventory;
     remaining.images = std::move(*after);
     if (auto containers = s.runtime->list_containers(); containers) remaining.containers = std::move(*containers);
-    if (auto ok = store.save(gc::update_history(s.history, remaining, s.now), s.now); !ok)
-      log::event(spdlog::level::warn, "save history: " + ok.error().message);
+    history_after = gc::update_history(s.history, remaining, s.now);
   } else {
     report.failures.push_back({.kind = gc::ObjectKind::Image, .id = "", .message = "list images after the run: " + after.error().message});
   }
-  return report;
+  return {.report = std::move(report), .history_after = std::move(history_after)};
+}
+
+// The run's totals go to the state file with the history, then into the metrics.
+void record_run(const Context& ctx, const HostFiles& files, const HistoryStore& store, const Survey& s,
+                const gc::Policy& policy, const RunResult& run) {
+  const auto finished = unix_now();
+  const auto totals = gc::record_run(s.totals, run.report, finished);
+  if (auto ok = store.save(run.history_after, totals, s.now); !ok)
+    log::event(spdlog::level::warn, "save history: " + ok.error().message);
+  const auto size = run.report.after.size_bytes;
+  write_metrics(ctx, files, run.report, finished,
+                {.totals = totals, .high_ratio = gc::used_ratio_at(policy.high, size),
+                 .low_ratio = gc::used_ratio_at(policy.low, size)});
 }
 
 void print_gc(const Context& ctx, const gc::GcOutcome& outcome) {
@@ -197,16 +235,16 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   // The save after the run only forgets the images it removed.
   const HistoryStore store(files, ctx.state_dir());
   if (!flags.dry_run)
-    if (auto ok = store.save(s->history, s->now); !ok) {
+    if (auto ok = store.save(s->history, s->totals, s->now); !ok) {
       spdlog::error("save history: {}", ok.error().message);
       return kExitFailed;
     }
   const gc::Plan plan = gc::plan_collection(s->inventory, s->history, *policy, s->now);
-  gc::RunReport report = carry_out(*s, plan, *policy, store, flags.dry_run);
-  report.duration_seconds = seconds_since(started);
-  if (!flags.dry_run) write_metrics(ctx, files, report, unix_now());
-  print_gc(ctx, {.report = report, .plan = plan, .policy = *policy});
-  return report.failures.empty() ? kExitOk : kExitFailed;
+  RunResult run = carry_out(*s, plan, *policy, flags.dry_run);
+  run.report.duration_seconds = seconds_since(started);
+  if (!flags.dry_run) record_run(ctx, files, store, *s, *policy, run);
+  print_gc(ctx, {.report = run.report, .plan = plan, .policy = *policy});
+  return run.report.failures.empty() ? kExitOk : kExitFailed;
 }
 
 int images_list(const Context& ctx, const ImagesFlags& flags) {

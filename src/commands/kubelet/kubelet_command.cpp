@@ -16,6 +16,7 @@
 #include "adapters/host/state_store.hpp"
 #include "adapters/host/systemd_bus.hpp"
 #include "commands/kubelet/restart_verifier.hpp"
+#include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
 #include "core/common/text.hpp"
 #include "core/common/unified_diff.hpp"
@@ -271,6 +272,8 @@ int kubelet_status(const Context& ctx) {
   StateStore store(files, ctx.state_dir());
   auto s = survey(ctx, files, store);
   if (!s) return report_failure(ctx, Json::object(), "kubelet status: " + s.error().message);
+  // nodeimg's own metrics file: sticky directories are fine there, unlike kubelet's files.
+  if (s->plan) write_kubelet_metrics(ctx, HostFiles(ctx.options.root), *s->plan);
   const auto url = healthz_of(ctx, *s);
   const bool restart = kubelet::should_restart(restart_inputs(ctx, unit_name(*s), false));
   const std::string problem = blocker(*s);
@@ -471,6 +474,7 @@ int restart_and_report(const ApplyRun& run, ServiceManager& bus, const std::opti
              fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
              {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
               {"NODEIMG_UNIT", unit}});
+  write_kubelet_metrics(run.ctx, HostFiles(run.ctx.options.root), *run.s.plan, /*applied=*/true);
   if (run.ctx.options.json) print_json(run.j);
   else std::cout << fmt::format("restarted {} over D-Bus: healthy ({}), stable for {}\n", unit,
                                 verify.healthz_url.value_or("unit active"), format_duration(verify.settle));
@@ -531,6 +535,7 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
     else std::cout << "kubelet: nothing to change; every managed setting already has its desired value\n";
     log::event(spdlog::level::info, "kubelet apply: nothing to change",
                {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}});
+    write_kubelet_metrics(ctx, HostFiles(ctx.options.root), *s->plan);
     return kExitOk;
   }
   const auto rin = restart_inputs(ctx, unit, flags.no_restart);

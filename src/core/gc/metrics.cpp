@@ -1,5 +1,6 @@
 #include "core/gc/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -37,9 +38,9 @@ using Labels = std::initializer_list<std::pair<std::string_view, std::string_vie
 
 class Writer {
  public:
-  void family(std::string_view name, std::string_view help) {
+  void family(std::string_view name, std::string_view help, std::string_view type = "gauge") {
     name_ = name;
-    out_ += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, escape_help(help), name);
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(help), name, type);
   }
   void sample(const std::string& value, Labels labels = {}) {
     out_ += name_;
@@ -87,7 +88,71 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
-std::string render_metrics(const RunReport& report, Seconds finished_at) {
+namespace {
+
+void render_totals(Writer& w, const RunTotals& t) {
+  w.family("nodeimg_gc_runs_total", "Garbage collection runs by result (failure: any removal failed or the runtime "
+           "was unreachable), kept in the state file across restarts.", "counter");
+  w.sample(number(t.runs_success), {{"result", "success"}});
+  w.sample(number(t.runs_failure), {{"result", "failure"}});
+  w.family("nodeimg_gc_removed_total", "Objects removed by garbage collection, by kind, over every run.", "counter");
+  w.sample(number(t.removed_containers), {{"kind", "container"}});
+  w.sample(number(t.removed_sandboxes), {{"kind", "sandbox"}});
+  w.sample(number(t.removed_images), {{"kind", "image"}});
+  w.family("nodeimg_gc_freed_bytes_total", "Bytes freed on the image filesystem over every run (statvfs).", "counter");
+  w.sample(number(t.freed_bytes));
+}
+
+void render_thresholds(Writer& w, const MetricsExtras& e) {
+  if (e.high_ratio) {
+    w.family("nodeimg_gc_high_ratio", "gc.high as the used fraction of the image filesystem at which a run collects.");
+    w.sample(number(*e.high_ratio));
+  }
+  if (e.low_ratio) {
+    w.family("nodeimg_gc_low_ratio", "gc.low as the used fraction of the image filesystem a run frees down to.");
+    w.sample(number(*e.low_ratio));
+  }
+}
+
+}  // namespace
+
+RunTotals record_run(RunTotals t, const RunReport& report, Seconds finished_at) {
+  const bool success = report.failures.empty();
+  (success ? t.runs_success : t.runs_failure) += 1;
+  t.removed_containers += report.count(ObjectKind::Container);
+  t.removed_sandboxes += report.count(ObjectKind::Sandbox);
+  t.removed_images += report.count(ObjectKind::Image);
+  t.freed_bytes += report.bytes_freed();
+  t.last_run_finished_at = finished_at;
+  t.last_run_success = success;
+  return t;
+}
+
+std::optional<double> used_ratio_at(const Threshold& threshold, std::uint64_t capacity) {
+  if (threshold.kind == Threshold::Kind::UsedPercent) return threshold.percent / 100.0;
+  if (capacity == 0) return std::nullopt;
+  const auto free = static_cast<double>(std::min(threshold.bytes, capacity));
+  return 1.0 - free / static_cast<double>(capacity);
+}
+
+std::string render_kubelet_metrics(const KubeletFacts& facts) {
+  Writer w;
+  w.family("nodeimg_kubelet_node_status_max_images",
+           "kubelet's effective nodeStatusMaxImages: how many images it reports in Node.status.images (-1: all).");
+  w.sample(number(std::int64_t{facts.node_status_max_images}));
+  if (facts.image_gc_high_threshold_percent) {
+    w.family("nodeimg_kubelet_image_gc_high_threshold_ratio",
+             "kubelet's effective imageGCHighThresholdPercent as a fraction: where kubelet's own image GC starts.");
+    w.sample(number(static_cast<double>(*facts.image_gc_high_threshold_percent) / 100.0));
+  }
+  w.family("nodeimg_kubelet_facts_timestamp_seconds", "When nodeimg last read kubelet's effective settings, in unix time.");
+  w.sample(number(std::int64_t{facts.observed_at}));
+  return w.take();
+}
+
+namespace {
+
+std::string render_run(const RunReport& report, Seconds finished_at) {
   Writer w;
   w.family("nodeimg_gc_last_run_timestamp_seconds", "When the last garbage collection run finished, in unix time.");
   w.sample(number(std::int64_t{finished_at}));
@@ -144,6 +209,16 @@ std::string render_metrics(const RunReport& report, Seconds finished_at) {
     w.sample(number(std::uint64_t{report.images_after}));
   }
   return w.take();
+}
+
+}  // namespace
+
+std::string render_metrics(const RunReport& report, Seconds finished_at, const MetricsExtras& extras) {
+  std::string out = render_run(report, finished_at);
+  Writer w;
+  if (extras.totals) render_totals(w, *extras.totals);
+  render_thresholds(w, extras);
+  return out + w.take();
 }
 
 }  // namespace nodeimg::gc
