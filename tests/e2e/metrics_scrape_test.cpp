@@ -141,7 +141,7 @@ TEST_F(MetricsScrape, AFullRunsMetricsAreScrapedAndPassPromtool) {
   r.images_after = 7;
   r.removed = {{gc::ObjectKind::Image, "sha256:a", "a:1", 1 << 20, gc::Phase::Threshold, "least recently used"},
                {gc::ObjectKind::Container, "c", "job", 0, gc::Phase::ExitedContainer, "exited"}};
-  r.shortfalls = {"low not reached: the rest is in use"};
+  r.shortfalls = {{.kind = gc::Shortfall::Kind::Low, .message = "low not reached: the rest is in use"}};
   const gc::RunTotals totals{.runs_success = 3, .removed_images = 9, .freed_bytes = 1ULL << 33};
   std::ofstream(textfiles_ / "nodeimg.prom")
       << gc::render_metrics(r, 1'764'000'000, {.totals = totals, .high_ratio = 0.75, .low_ratio = 0.65});

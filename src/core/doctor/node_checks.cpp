@@ -31,7 +31,7 @@ std::optional<double> used_percent_at(const gc::Threshold& t, std::uint64_t capa
 void check_thresholds(const Observations& o, const gc::FilesystemUsage& fs, std::vector<Finding>& out) {
   if (!o.kubelet.plan) return;
   const auto kubelet_high = effective_integer(*o.kubelet.plan, "imageGCHighThresholdPercent");
-  const auto high = used_percent_at(o.config.gc.high, fs.capacity_bytes);
+  const auto high = used_percent_at(o.config.gc.high, fs.size_bytes);
   if (!kubelet_high || !high) return;
   if (*high >= static_cast<double>(*kubelet_high) && *kubelet_high < 100) {
     out.push_back({.id = "gc-high-not-below-kubelet", .area = "disk", .severity = Severity::Warning,
@@ -50,12 +50,12 @@ void check_thresholds(const Observations& o, const gc::FilesystemUsage& fs, std:
 }
 
 void check_usage(const Observations& o, const gc::FilesystemUsage& fs, std::vector<Finding>& out) {
-  const auto high = used_percent_at(o.config.gc.high, fs.capacity_bytes);
+  const auto high = used_percent_at(o.config.gc.high, fs.size_bytes);
   const std::string summary = fmt::format("image filesystem {}: {:.1f}% used ({} free of {}), inodes {:.1f}% used",
                                           fs.mountpoint, fs.used_percent(), gc::human_bytes(fs.available_bytes),
-                                          gc::human_bytes(fs.capacity_bytes), fs.inodes_used_percent());
+                                          gc::human_bytes(fs.size_bytes), fs.inodes_used_percent());
   bool flagged = false;
-  if (high && fs.capacity_bytes > 0 && fs.used_percent() >= *high) {
+  if (high && fs.size_bytes > 0 && fs.used_percent() >= *high) {
     flagged = true;
     out.push_back({.id = "disk-above-high", .area = "disk", .severity = Severity::Warning,
                    .seen = fmt::format("{}; gc.high is {}", summary, o.config.gc.high.text),
