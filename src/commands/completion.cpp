@@ -31,7 +31,9 @@ struct CommandWords {
 const std::vector<std::string> kShells = {"bash"};
 
 OptionWords option_words(const CLI::Option& opt) {
-  OptionWords w{.takes_value = opt.get_type_size_max() > 0, .wants_directory = opt.get_option_text() == "DIR"};
+  OptionWords w{.spellings = {},
+                .takes_value = opt.get_expected_max() > 0 && opt.get_type_size_max() > 0,
+                .wants_directory = opt.get_option_text() == "DIR"};
   for (const auto& l : opt.get_lnames()) w.spellings.push_back("--" + l);
   for (const auto& s : opt.get_snames()) w.spellings.push_back("-" + s);
   return w;
@@ -47,7 +49,7 @@ bool has_spelling(const std::vector<OptionWords>& options, const std::string& sp
 // options (nodeimg's global options work after the command), so they are inherited.
 void collect(const CLI::App& app, const std::string& path, const std::vector<OptionWords>& inherited,
              std::vector<CommandWords>& out) {
-  CommandWords node{.path = path};
+  CommandWords node{.path = path, .subcommands = {}, .options = {}, .positional_values = {}};
   for (const auto* opt : app.get_options()) {
     if (opt->nonpositional()) {
       auto w = option_words(*opt);
@@ -66,9 +68,9 @@ void collect(const CLI::App& app, const std::string& path, const std::vector<Opt
     collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), options, out);
 }
 
-std::string join(const std::vector<std::string>& words) {
+std::string join(const std::vector<std::string>& words, const std::string& separator = " ") {
   std::string s;
-  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
+  for (const auto& w : words) s += (s.empty() ? "" : separator) + w;
   return s;
 }
 
@@ -110,7 +112,7 @@ void print_bash(const std::vector<CommandWords>& nodes, std::ostream& out) {
          "  for ((i = 1; i < cword; i++)); do\n"
          "    w=${words[i]}\n"
          "    case $w in\n"
-         "      " << join(dirs) << (dirs.empty() || others.empty() ? "" : " ") << join(others) << ")\n"
+         "      " << join(dirs, "|") << (dirs.empty() || others.empty() ? "" : "|") << join(others, "|") << ")\n"
          "        ((i++)); continue ;;\n"
          "    esac\n"
          "    case \"$path:$w\" in\n";
@@ -120,8 +122,8 @@ void print_bash(const std::vector<CommandWords>& nodes, std::ostream& out) {
   out << "    esac\n"
          "  done\n"
          "  case $prev in\n";
-  if (!dirs.empty()) out << "    " << join(dirs) << ")\n      compopt -o dirnames 2>/dev/null; COMPREPLY=(); return ;;\n";
-  if (!others.empty()) out << "    " << join(others) << ")\n      compopt -o default 2>/dev/null; COMPREPLY=(); return ;;\n";
+  if (!dirs.empty()) out << "    " << join(dirs, "|") << ")\n      compopt -o dirnames 2>/dev/null; COMPREPLY=(); return ;;\n";
+  if (!others.empty()) out << "    " << join(others, "|") << ")\n      compopt -o default 2>/dev/null; COMPREPLY=(); return ;;\n";
   out << "  esac\n"
          "  local offered\n"
          "  case $path in\n";
