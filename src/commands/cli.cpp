@@ -5,11 +5,13 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "commands/completion.hpp"
 #include "commands/context.hpp"
 #include "commands/doctor/doctor_command.hpp"
 #include "commands/gc/gc_command.hpp"
 #include "commands/kubelet/kubelet_command.hpp"
 #include "commands/logging.hpp"
+#include "commands/version.hpp"
 
 namespace nodeimg {
 
@@ -85,7 +87,7 @@ int run_cli(int argc, char** argv) {
                "unused images, exited containers and dead sandboxes before the disk fills (containerd, CRI-O, Docker)."};
   app.name("nodeimg");
   app.footer(kExitCodes);
-  app.set_version_flag("--version", NODEIMG_VERSION);
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions g;
@@ -153,6 +155,9 @@ int run_cli(int argc, char** argv) {
   doctor_cmd->fallthrough();
   doctor_cmd->footer(kDoctorFooter);
 
+  CompletionFlags completion_flags;
+  auto* completion = add_completion_command(app, completion_flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -166,6 +171,7 @@ int run_cli(int argc, char** argv) {
     return kExitUsage;
   }
 
+  if (completion->parsed()) return completion_print(app, completion_flags, std::cout);
   log::setup(g.verbosity, g.quiet);
   auto ctx = load_context(g);
   if (!ctx) {
