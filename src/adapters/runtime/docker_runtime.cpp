@@ -484,7 +484,7 @@ Result<std::string> DockerRuntime::pull_image(const std::string& reference) {
       stream_error = string_or(*it, "message");
     }
     if (stream_error.empty() && e.contains("error")) {
-      stream_error = e["error"].is_string() ? e["error"].get<std::string>() : e["error"].dump();
+      stream_error = e["error"].is_string() ? e["error"].get<std::string>() : e["error"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   };
   auto r = call(action, "POST", path, true, &on_line);

@@ -78,7 +78,7 @@ int doctor_run(const Context& ctx) {
   // doctor knows kubelet's effective settings: keep their metrics fresh.
   if (observations.kubelet.plan) write_kubelet_metrics(ctx, files, *observations.kubelet.plan);
 
-  if (ctx.options.json) std::cout << to_json(diagnosis, ctx).dump(2) << "\n";
+  if (ctx.options.json) std::cout << to_json(diagnosis, ctx).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else print_text(diagnosis, ctx);
 
   const auto n = count(diagnosis);

@@ -134,7 +134,7 @@ Json effective_after(const kubelet::Plan& plan, bool applied) {
   return out;
 }
 
-void print_json(const Json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const Json& j) { std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
 
 std::string show(const Json& v) { return v.is_null() ? "(unset)" : kubelet::render_scalar(v); }
 

@@ -46,7 +46,7 @@ std::vector<KubeletFile> read_files(const kubelet::Sources& sources, std::vector
   return files;
 }
 
-std::string scalar_text(const kubelet::Json* v) { return v ? v->dump() : "missing"; }
+std::string scalar_text(const kubelet::Json* v) { return v ? v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "missing"; }
 
 void check_header(const KubeletFile& f, std::vector<Finding>& out) {
   const auto* api = f.doc->last("apiVersion");
@@ -111,14 +111,14 @@ void check_flag_overrides(const kubelet::Sources& sources, const std::vector<Kub
     const std::string flag_text = fmt::format("--{}{}{}", flag->name, flag->value ? "=" + *flag->value : "", where);
     if (same) {
       out.push_back({.id = "flag-duplicates-file", .area = "kubelet", .severity = Severity::Info,
-                     .seen = fmt::format("{} and {}: {} in {} agree", flag_text, spec.name, in_file->value.dump(),
+                     .seen = fmt::format("{} and {}: {} in {} agree", flag_text, spec.name, in_file->value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                                          in_file->path),
                      .why = "the flag wins over the file: a later edit of the file alone would change nothing",
                      .fix = ""});
       continue;
     }
     out.push_back({.id = "flag-overrides-file", .area = "kubelet", .severity = Severity::Warning,
-                   .seen = fmt::format("{} overrides {}: {} in {}", flag_text, spec.name, in_file->value.dump(),
+                   .seen = fmt::format("{} overrides {}: {} in {}", flag_text, spec.name, in_file->value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                                        in_file->path),
                    .why = "kubelet uses the flag: the setting an operator edits in the file is not the one kubelet uses",
                    .fix = fmt::format("set kubelet.{} in {} and run `nodeimg kubelet apply` (it edits the flag where it "
@@ -133,9 +133,9 @@ void check_in_sync(const kubelet::Plan& plan, std::vector<Finding>& out) {
   for (const auto& s : plan.settings) {
     if (s.desired) ++desired;
     if (s.desired && !s.edit.empty())
-      differ.push_back(fmt::format("{} is {} ({}), {} asks for {}", s.name, s.effective.is_null() ? "unset" : s.effective.dump(),
+      differ.push_back(fmt::format("{} is {} ({}), {} asks for {}", s.name, s.effective.is_null() ? "unset" : s.effective.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                                    s.source == kubelet::Source::Default ? "kubelet default" : s.source_detail, kConfigFile,
-                                   s.desired->dump()));
+                                   s.desired->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   }
   if (differ.empty() && plan.changes.empty()) {
     if (desired > 0)

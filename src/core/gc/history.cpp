@@ -20,7 +20,7 @@ nlohmann::json totals_json(const RunTotals& t) {
 Result<Seconds> time_field(const nlohmann::json& entry, std::string_view id, const char* field) {
   auto it = entry.find(field);
   if (it == entry.end()) return fail(fmt::format("history: image {}: missing \"{}\"", id, field));
-  if (!it->is_number_integer()) return fail(fmt::format("history: image {}: \"{}\" must be an integer (unix seconds), not {}", id, field, it->dump()));
+  if (!it->is_number_integer()) return fail(fmt::format("history: image {}: \"{}\" must be an integer (unix seconds), not {}", id, field, it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   const auto v = it->get<std::int64_t>();
   if (v < 0) return fail(fmt::format("history: image {}: \"{}\" must not be negative, not {}", id, field, v));
   return v;
@@ -39,7 +39,7 @@ Result<std::uint64_t> counter(const nlohmann::json& totals, std::string_view gro
   }
   const auto v = node->find(name);
   if (v == node->end()) return 0;
-  if (!v->is_number_unsigned()) return fail(fmt::format("history: totals.{} must be a non-negative integer, not {}", path, v->dump()));
+  if (!v->is_number_unsigned()) return fail(fmt::format("history: totals.{} must be a non-negative integer, not {}", path, v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return v->get<std::uint64_t>();
 }
 
@@ -72,7 +72,7 @@ std::string serialize_state(const History& history, const RunTotals& totals, Sec
   for (const auto& [id, h] : history) images[id] = {{"firstSeen", h.first_seen}, {"lastUsed", h.last_used}};
   nlohmann::json doc = {{"version", kHistoryVersion}, {"updatedAt", now}, {"images", std::move(images)},
                         {"totals", totals_json(totals)}};
-  return doc.dump(2) + "\n";
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string serialize_history(const History& history, Seconds now) { return serialize_state(history, {}, now); }
@@ -85,7 +85,7 @@ Result<State> parse_state(std::string_view text) {
   if (version == doc.end()) return fail("history: missing \"version\"");
   // Version 1 is version 2 without totals.
   if (!version->is_number_integer() || version->get<std::int64_t>() < 1 || version->get<std::int64_t>() > kHistoryVersion)
-    return fail(fmt::format("history: unsupported version {} (this nodeimg reads versions 1 to {})", version->dump(), kHistoryVersion));
+    return fail(fmt::format("history: unsupported version {} (this nodeimg reads versions 1 to {})", version->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kHistoryVersion));
   const auto images = doc.find("images");
   if (images == doc.end()) return fail("history: missing \"images\"");
   if (!images->is_object()) return fail("history: \"images\" must be an object");

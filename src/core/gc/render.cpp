@@ -104,7 +104,7 @@ std::string render_gc_json(const GcOutcome& run) {
             {"shortfalls", messages(r.shortfalls)},
             {"warnings", r.warnings}};
   gc_objects_json(run, j);
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_gc_text(const GcOutcome& run) {
@@ -191,7 +191,7 @@ std::string render_images_json(const ImagesView& view) {
                              {"nextGc", next_gc(*r.decision)},
                              {"phase", phase_text(r.decision->phase)},
                              {"reason", r.decision->reason}});
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_images_csv(const ImagesView& view) {
@@ -266,7 +266,7 @@ std::string render_prepull_json(const std::vector<PrepullItem>& items) {
     out["images"].push_back({{"reference", i.reference},
                              {"status", to_string(i.status)},
                              {i.status == PrepullItem::Status::Failed ? "error" : "id", i.detail}});
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_prepull_text(const std::vector<PrepullItem>& items) {

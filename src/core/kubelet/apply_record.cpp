@@ -61,14 +61,14 @@ std::string render_record_index(const RecordIndex& index) {
     j["files"].push_back({{"path", f.path}, {"mode", f.ownership.mode}, {"uid", f.ownership.uid},
                           {"gid", f.ownership.gid}, {"before", optional_string(f.before_name)},
                           {"after", optional_string(f.after_name)}, {"own", f.own}});
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<RecordIndex> parse_record_index(std::string_view text, std::string_view where) {
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(fmt::format("{}: unreadable record (not a JSON object)", where));
   if (!j.contains("version") || j.at("version") != kRecordVersion)
-    return fail(fmt::format("{}: unsupported record version {}", where, j.value("version", Json()).dump()));
+    return fail(fmt::format("{}: unsupported record version {}", where, j.value("version", Json()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   RecordIndex index;
   if (!j.contains("appliedAt") || !j.at("appliedAt").is_string() || !j.contains("unit") || !j.at("unit").is_string())
     return fail(fmt::format("{}: the record lacks appliedAt or unit", where));
@@ -90,7 +90,7 @@ Result<RecordIndex> parse_record_index(std::string_view text, std::string_view w
 std::string render_owned(const OwnedFiles& owned) {
   Json j = {{"version", kOwnedVersion}, {"files", Json::object()}};
   for (const auto& [path, content] : owned) j["files"][path] = content;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<OwnedFiles> parse_owned(std::string_view text, std::string_view where) {

@@ -214,7 +214,7 @@ class JsonBuilder final : public YAML::EventHandler {
     Frame& f = stack_.back();
     if (f.is_map && !f.key) {
       // sigs.k8s.io/yaml turns every key into a string.
-      f.key = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("null") : v.dump();
+      f.key = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("null") : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (stack_.size() == 1) {
         pairs.push_back({.key = *f.key, .key_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos)),
                          .key_line = static_cast<std::size_t>(m.line) + 1});
@@ -230,7 +230,7 @@ class JsonBuilder final : public YAML::EventHandler {
     Frame& f = stack_.back();
     if (stack_.size() == 1 && f.is_map) {
       hash_ = 14695981039346656037ULL;
-      mix(v.dump());
+      mix(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       pairs.back().fingerprint = hash_;
     }
     if (f.is_map) {
@@ -379,31 +379,31 @@ Result<void> require_kubelet_configuration(const Document& doc) {
   const auto* kind = doc.last("kind");
   if (!kind || kind->value != "KubeletConfiguration")
     return fail(fmt::format("{}: not a KubeletConfiguration (kind is {})", doc.path,
-                            kind ? kind->value.dump() : "missing"));
+                            kind ? kind->value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "missing"));
   const auto* api = doc.last("apiVersion");
   if (!api || !api->value.is_string() ||
       !text::starts_with(api->value.get<std::string>(), "kubelet.config.k8s.io/"))
     return fail(fmt::format("{}: not a KubeletConfiguration (apiVersion is {})", doc.path,
-                            api ? api->value.dump() : "missing"));
+                            api ? api->value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "missing"));
   return {};
 }
 
 namespace {
 
 std::string render_value(const Document& doc, const Json& value, char original_quote) {
-  if (doc.format == DocumentFormat::kJson) return value.dump();
-  if (!value.is_string()) return value.dump();
+  if (doc.format == DocumentFormat::kJson) return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!value.is_string()) return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string s = value.get<std::string>();
   if (original_quote == '\'') return "'" + s + "'";
   // A string that would read back as something else ("0", "true") must be quoted.
-  if (original_quote == '"' || !resolve_plain_scalar(s).is_string()) return Json(s).dump();
+  if (original_quote == '"' || !resolve_plain_scalar(s).is_string()) return Json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return s;
 }
 
 std::string render_key(const Document& doc, const std::string& key, const Entry& like) {
   if (doc.format == DocumentFormat::kJson || like.quote == '"' ||
       (like.key_begin < doc.text.size() && doc.text[like.key_begin] == '"'))
-    return Json(key).dump();
+    return Json(key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return key;
 }
 
@@ -502,7 +502,7 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
     if (!existed.contains(e.key)) {
       const Json* want = desired(e.key);
       if (!want) return bug("new key " + e.key);
-      if (e.value != *want) return bug("added " + e.key + " = " + e.value.dump());
+      if (e.value != *want) return bug("added " + e.key + " = " + e.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       if (++added[e.key] > 1) return bug("duplicate " + e.key);
       continue;
     }
@@ -514,7 +514,7 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
     const Entry& b = *kept[i];
     if (a.key != b.key) return bug("order changed at " + a.key);
     if (const Json* want = desired(a.key)) {
-      if (b.value != *want) return bug(a.key + " is " + b.value.dump() + ", not " + want->dump());
+      if (b.value != *want) return bug(a.key + " is " + b.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ", not " + want->dump());
     } else if (a.fingerprint != b.fingerprint) {
       return bug(a.key + " changed");
     }

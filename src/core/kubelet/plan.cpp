@@ -98,7 +98,7 @@ Result<void> read_config_value(const SettingSpec& spec, const Document& doc, Set
   if (doc.format == DocumentFormat::kJson && spec.kind == SettingKind::Integer && v.is_number_float())
     return fail(fmt::format("{}: {} is {} in JSON, which kubelet's JSON decoder does not accept for an integer "
                             "field (write it without a fraction)",
-                            where(doc, key), spec.name, v.dump()));
+                            where(doc, key), spec.name, v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   s.effective = v;
   s.source = Source::ConfigFile;
   s.source_detail = where(doc, key);
@@ -431,7 +431,7 @@ Result<void> replay(const FileTree& files, const DiscoveryOptions& options, cons
     auto want = std::find_if(desired.begin(), desired.end(), [&](const auto& kv) { return kv.first == s.name; });
     if (want != desired.end() && !values_equal(*find_setting(s.name), s.effective, want->second))
       return fail(fmt::format("internal error: after the planned edit {} would be {} (from {}), not {}; nothing was written",
-                              s.name, s.effective.dump(), s.source_detail, want->second.dump()));
+                              s.name, s.effective.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), s.source_detail, want->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   }
   auto unmanaged = [](const std::vector<Flag>& flags) {
     std::vector<std::string> out{};

@@ -48,7 +48,7 @@ Result<Json> normalize_value(const SettingSpec& spec, const Json& value) {
       } else if (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>()) {
         v = static_cast<long long>(value.get<double>());
       } else {
-        return fail(fmt::format("{} must be an integer, not {}", spec.name, value.dump()));
+        return fail(fmt::format("{} must be an integer, not {}", spec.name, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       }
       if (v < spec.min || v > spec.max)
         return fail(fmt::format("{} must be between {} and {}, not {}", spec.name, spec.min,
@@ -57,12 +57,12 @@ Result<Json> normalize_value(const SettingSpec& spec, const Json& value) {
     }
     case SettingKind::Boolean:
       if (!value.is_boolean())
-        return fail(fmt::format("{} must be true or false, not {}", spec.name, value.dump()));
+        return fail(fmt::format("{} must be true or false, not {}", spec.name, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       return value;
     case SettingKind::Duration: {
       if (!value.is_string())
         return fail(fmt::format("{} must be a duration such as \"2m\", not {}", spec.name,
-                                value.dump()));
+                                value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       auto d = parse_duration(value.get<std::string>());
       if (!d) return fail(fmt::format("{}: {}", spec.name, d.error().message));
       if (d->count() < 0) return fail(fmt::format("{} must not be negative", spec.name));
@@ -108,7 +108,7 @@ Result<Json> parse_flag_value(const SettingSpec& spec, std::string_view text) {
 
 std::string render_scalar(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<void> validate_combination(const std::map<std::string, Json>& effective) {
