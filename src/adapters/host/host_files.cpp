@@ -1,4 +1,5 @@
 #include "adapters/host/host_files.hpp"
+#include "core/common/paths.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -181,10 +182,7 @@ Result<void> write_all(int fd, std::string_view data, const std::string& shown) 
 HostFiles::HostFiles(std::string root, StickyDirs sticky)
     : root_(root.empty() ? "/" : std::move(root)), sticky_(sticky) {}
 
-std::string HostFiles::host_path(const std::string& path) const {
-  if (root_ == "/") return path;
-  return (root_.ends_with('/') ? root_.substr(0, root_.size() - 1) : root_) + path;
-}
+std::string HostFiles::host_path(const std::string& path) const { return under_root(root_, path); }
 
 Result<std::optional<std::string>> HostFiles::read(const std::string& path) const {
   auto r = resolve(root_, path, Mode::Read, sticky_);

@@ -1,4 +1,5 @@
 #include "adapters/runtime/cri_runtime.hpp"
+#include "core/common/time.hpp"
 
 #include <time.h>
 
@@ -40,15 +41,6 @@ bool native_refused(const grpc::Status& s) {
   return s.error_code() == grpc::StatusCode::UNIMPLEMENTED || s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
 }
 
-// RFC 3339 in UTC, as containerd's containerd.io/gc.expire label wants it.
-std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string_view code_name(grpc::StatusCode code) {
   switch (code) {
@@ -186,7 +178,7 @@ struct CriRuntime::Impl {
       grpc::ClientContext ctx;
       prepare_native(ctx);
       native_leases::CreateRequest req;  // no id: containerd picks one
-      (*req.mutable_labels())["containerd.io/gc.expire"] = rfc3339_utc(std::chrono::system_clock::now() + kLeaseExpiry);
+      (*req.mutable_labels())["containerd.io/gc.expire"] = rfc3339(std::chrono::system_clock::now() + kLeaseExpiry);
       if (auto s = native_leases->Create(&ctx, req, &created); !s.ok()) return s;
     }
     grpc::ClientContext ctx;
@@ -381,119 +373,150 @@ Result<ImageRuntime::Outcome> CriRuntime::remove_image(const gc::Image& image) {
   return std::unexpected(impl_->error(fmt::format("remove image \"{}\"", image.id), s));
 }
 
-std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::vector<gc::Image>& images,
-                                                                     int concurrency) {
-  // One image gains nothing natively (CRI RemoveImage also collects once per image, and
-  // its view is up to date when it returns): the fast path starts at two.
-  if (images.size() < 2 || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
-  // Deletes are sequential: containerd serialises metadata writes, and without the
-  // per-image collection each one is cheap.
-  const std::size_t n = images.size();
-  std::vector<Result<Outcome>> out(n, Outcome::NotFound);
+namespace {
 
-  // 1. Every reference of each image as CRI reports it now (CRI keeps one containerd image
-  // record per tag, per digest and per "sha256:" id; all must go). Like RemoveImage, this
-  // takes a tag added since the plan along; a tag moved to another image since is not
-  // named any more. The id goes last so an image keeps being listed until its tags are gone.
-  std::vector<std::vector<std::string>> refs(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto status = impl_->image_status(images[i].id);
+using Outcome = ImageRuntime::Outcome;
+
+// One native batch as it goes through its phases: what each image resolves to, what was
+// deleted, and where containerd refused the native API (from then on CRI does the rest).
+struct NativeBatch {
+  const std::vector<gc::Image>& images;
+  std::vector<Result<Outcome>> out;
+  std::vector<std::vector<std::string>> refs;  // per image: tags, digests, then the id
+  std::vector<bool> removed;
+  bool deleted = false, collected = false;
+  std::size_t refused_at;  // containerd refused the native API from this image on (size: never)
+
+  explicit NativeBatch(const std::vector<gc::Image>& imgs)
+      : images(imgs), out(imgs.size(), Outcome::NotFound), refs(imgs.size()), removed(imgs.size(), false),
+        refused_at(imgs.size()) {}
+  std::size_t size() const { return images.size(); }
+  std::size_t natively_handled() const { return std::min(refused_at, size()); }
+};
+
+// 1. Every reference of each image as CRI reports it now (CRI keeps one containerd image
+// record per tag, per digest and per "sha256:" id; all must go). Like RemoveImage, this
+// takes a tag added since the plan along; a tag moved to another image since is not
+// named any more. The id goes last so an image keeps being listed until its tags are gone.
+void resolve_references(CriRuntime::Impl& impl, NativeBatch& b) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    auto status = impl.image_status(b.images[i].id);
     if (!status) {
-      out[i] = std::unexpected(status.error());
+      b.out[i] = std::unexpected(status.error());
       continue;
     }
     if (!*status) continue;  // already gone: NotFound
     const cri::Image& now = **status;
-    if (now.id() != images[i].id) {
-      out[i] = fail(fmt::format("remove image \"{}\" via CRI {}: the runtime resolves it to image \"{}\"; not removed",
-                                images[i].id, impl_->info.endpoint, now.id()));
+    if (now.id() != b.images[i].id) {
+      b.out[i] = fail(fmt::format("remove image \"{}\" via CRI {}: the runtime resolves it to image \"{}\"; not removed",
+                                  b.images[i].id, impl.info.endpoint, now.id()));
       continue;
     }
+    auto& refs = b.refs[i];
     for (const auto* list : {&now.repo_tags(), &now.repo_digests()})
       for (const auto& ref : *list)
-        if (!ref.empty() && std::find(refs[i].begin(), refs[i].end(), ref) == refs[i].end()) refs[i].push_back(ref);
-    refs[i].push_back(now.id());
+        if (!ref.empty() && std::find(refs.begin(), refs.end(), ref) == refs.end()) refs.push_back(ref);
+    refs.push_back(now.id());
   }
+}
 
-  // 2. Delete them without collecting, except the very last delete, which waits for one
-  // collection over the whole batch.
-  std::size_t last = n;
-  for (std::size_t i = 0; i < n; ++i)
-    if (!refs[i].empty()) last = i;
-  std::vector<bool> removed(n, false);
-  bool deleted = false, collected = false;
-  std::size_t refused_at = n;  // containerd refused the native API from this image on
-  for (std::size_t i = 0; i < n && refused_at == n; ++i) {
-    for (std::size_t j = 0; j < refs[i].size(); ++j) {
-      const bool sync = i == last && j + 1 == refs[i].size();
-      auto s = impl_->delete_reference(refs[i][j], sync);
+// 2. Deletes them without collecting, except the very last delete, which waits for one
+// collection over the whole batch. Deletes are sequential: containerd serialises metadata
+// writes, and without the per-image collection each one is cheap.
+void delete_references(CriRuntime::Impl& impl, NativeBatch& b) {
+  std::size_t last = b.size();
+  for (std::size_t i = 0; i < b.size(); ++i)
+    if (!b.refs[i].empty()) last = i;
+  for (std::size_t i = 0; i < b.size() && b.refused_at == b.size(); ++i) {
+    for (std::size_t j = 0; j < b.refs[i].size(); ++j) {
+      const bool sync = i == last && j + 1 == b.refs[i].size();
+      auto s = impl.delete_reference(b.refs[i][j], sync);
       if (s.ok()) {
-        removed[i] = deleted = true;
-        collected = collected || sync;
+        b.removed[i] = b.deleted = true;
+        b.collected = b.collected || sync;
         continue;
       }
       if (s.error_code() == grpc::StatusCode::NOT_FOUND) continue;  // gone meanwhile
       if (native_refused(s)) {
-        impl_->refuse_native();
-        refused_at = i;
+        impl.refuse_native();
+        b.refused_at = i;
         break;
       }
-      out[i] = std::unexpected(impl_->native_error(
-          fmt::format("delete reference \"{}\" of image \"{}\"", refs[i][j], images[i].id), s));
+      b.out[i] = std::unexpected(impl.native_error(
+          fmt::format("delete reference \"{}\" of image \"{}\"", b.refs[i][j], b.images[i].id), s));
       break;
     }
-    if (refused_at == n && out[i]) out[i] = removed[i] ? Outcome::Removed : Outcome::NotFound;
+    if (b.refused_at == b.size() && b.out[i]) b.out[i] = b.removed[i] ? Outcome::Removed : Outcome::NotFound;
   }
+}
 
-  // 3. Refused part-way: the rest through CRI RemoveImage (which collects by itself).
-  if (refused_at < n) {
-    const std::vector<gc::Image> rest(images.begin() + static_cast<std::ptrdiff_t>(refused_at), images.end());
-    auto results = ImageRuntime::remove_images(rest, concurrency);
-    for (std::size_t k = 0; k < rest.size() && k < results.size(); ++k) {
-      const std::size_t i = refused_at + k;
-      out[i] = std::move(results[k]);
-      if (removed[i] && out[i] && *out[i] == Outcome::NotFound) out[i] = Outcome::Removed;
+// 3. Refused part-way: the rest through CRI RemoveImage (which collects by itself).
+void finish_through_cri(CriRuntime& runtime, NativeBatch& b, int concurrency) {
+  if (b.refused_at >= b.size()) return;
+  const std::vector<gc::Image> rest(b.images.begin() + static_cast<std::ptrdiff_t>(b.refused_at), b.images.end());
+  auto results = runtime.ImageRuntime::remove_images(rest, concurrency);
+  for (std::size_t k = 0; k < rest.size() && k < results.size(); ++k) {
+    const std::size_t i = b.refused_at + k;
+    b.out[i] = std::move(results[k]);
+    if (b.removed[i] && b.out[i] && *b.out[i] == Outcome::NotFound) b.out[i] = Outcome::Removed;
+  }
+}
+
+// 4. The delete that was to collect found its reference gone (or failed): collect now, so
+// that re-measuring after the batch sees the space freed. If even that fails the
+// references are gone but the space is not known to be free: say so on the last image
+// removed rather than report a clean batch.
+void collect_if_still_needed(CriRuntime::Impl& impl, NativeBatch& b) {
+  if (!b.deleted || b.collected) return;
+  auto s = impl.collect_garbage();
+  if (s.ok()) return;
+  for (std::size_t i = b.natively_handled(); i-- > 0;)
+    if (b.removed[i] && b.out[i]) {
+      b.out[i] = std::unexpected(impl.native_error(
+          fmt::format("image \"{}\": references deleted, but the garbage collection that frees its space failed",
+                      b.images[i].id),
+          s));
+      return;
     }
-  }
+}
 
-  // 4. The delete that was to collect found its reference gone (or failed): collect now,
-  // so that re-measuring after the batch sees the space freed. If even that fails the
-  // references are gone but the space is not known to be free: say so on the last image
-  // removed rather than report a clean batch.
-  if (deleted && !collected) {
-    if (auto s = impl_->collect_garbage(); !s.ok()) {
-      for (std::size_t i = std::min(refused_at, n); i-- > 0;)
-        if (removed[i] && out[i]) {
-          out[i] = std::unexpected(impl_->native_error(
-              fmt::format("image \"{}\": references deleted, but the garbage collection that frees its space failed",
-                          images[i].id),
-              s));
-          break;
-        }
-    }
-  }
-
-  // 5. CRI follows native deletions through containerd's events: wait until it no longer
-  // lists what was removed, so that callers listing right after see the result. Anything it
-  // still lists after that (a reference created meanwhile) goes through RemoveImage.
+// 5. CRI follows native deletions through containerd's events: waits until it no longer
+// lists what was removed, so that callers listing right after see the result. Anything it
+// still lists after that (a reference created meanwhile) goes through RemoveImage.
+void await_cri_view(CriRuntime& runtime, CriRuntime::Impl& impl, NativeBatch& b) {
   const auto deadline = std::chrono::steady_clock::now() + kCriViewWait;
-  for (std::size_t i = 0; i < std::min(refused_at, n); ++i) {
-    if (!removed[i] || !out[i]) continue;
+  for (std::size_t i = 0; i < b.natively_handled(); ++i) {
+    if (!b.removed[i] || !b.out[i]) continue;
     for (;;) {
-      auto status = impl_->image_status(images[i].id);
+      auto status = impl.image_status(b.images[i].id);
       if (!status || !*status) break;
       if (std::chrono::steady_clock::now() >= deadline) {
-        auto again = remove_image(images[i]);
+        auto again = runtime.remove_image(b.images[i]);
         if (!again)
-          out[i] = std::unexpected(std::move(again.error()));
+          b.out[i] = std::unexpected(std::move(again.error()));
         else
-          out[i] = *again == Outcome::NotFound ? Outcome::Removed : *again;
+          b.out[i] = *again == Outcome::NotFound ? Outcome::Removed : *again;
         break;
       }
       std::this_thread::sleep_for(kCriViewPoll);
     }
   }
-  return out;
+}
+
+}  // namespace
+
+std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::vector<gc::Image>& images,
+                                                                     int concurrency) {
+  // One image gains nothing natively (CRI RemoveImage also collects once per image, and
+  // its view is up to date when it returns): the fast path starts at two.
+  if (images.size() < 2 || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
+  NativeBatch batch(images);
+  resolve_references(*impl_, batch);
+  delete_references(*impl_, batch);
+  finish_through_cri(*this, batch, concurrency);
+  collect_if_still_needed(*impl_, batch);
+  await_cri_view(*this, *impl_, batch);
+  return std::move(batch.out);
 }
 
 Result<std::string> CriRuntime::pull_image(const std::string& reference) {

@@ -19,6 +19,7 @@
 #include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
 #include "core/common/text.hpp"
+#include "core/common/time.hpp"
 #include "core/common/unified_diff.hpp"
 #include "core/kubelet/apply_record.hpp"
 #include "core/kubelet/plan.hpp"
@@ -42,10 +43,6 @@ struct Survey {
   std::string error;
   std::optional<int> running_pid;
 };
-
-std::string now_rfc3339() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
 
 // kubelet's files are refused under sticky world-writable directories (see HostFiles).
 HostFiles kubelet_files(const Context& ctx) { return HostFiles(ctx.options.root, StickyDirs::Refused); }
@@ -380,7 +377,7 @@ Result<std::unique_ptr<SystemdBus>> preflight(const HostFiles& files, const Stat
 }
 
 ApplyRecord record_of(const HostFiles& files, const Survey& s, const std::optional<std::string>& url) {
-  ApplyRecord record{.applied_at = now_rfc3339(), .unit = unit_name(s), .unit_files_changed = s.plan->daemon_reload,
+  ApplyRecord record{.applied_at = rfc3339(std::chrono::system_clock::now()), .unit = unit_name(s), .unit_files_changed = s.plan->daemon_reload,
                      .healthz_url = url};
   for (const auto& c : s.plan->changes) {
     auto owner = files.inspect_for_write(c.path);
