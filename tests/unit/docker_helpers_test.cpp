@@ -38,7 +38,7 @@ TEST(DockerHelpers, ParsesImageNames) {
   EXPECT_EQ(n->tag, "1");
   EXPECT_EQ(n->reference(), "ghcr.io/org/app@" + digest);
 
-  for (const char* bad : {"", "app:", "app@", "app@sha256", "/app", "a//b", "sha256:abcd", "a b:1", ":tag"}) {
+  for (const char* bad : {"", "app:", "app@", "app@sha256", "/app", "a//b", "sha256:abcd", "sha256", "sha256:latest", "a b:1", ":tag"}) {
     EXPECT_FALSE(docker::parse_image_name(bad)) << bad;
   }
 }

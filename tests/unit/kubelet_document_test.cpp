@@ -117,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"wrong_kind", "apiVersion: v1\nkind: ConfigMap\n", "not a KubeletConfiguration"},
         BadCase{"wrong_api_version", "apiVersion: v1\nkind: KubeletConfiguration\n", "apiVersion"},
         BadCase{"no_kind", "apiVersion: kubelet.config.k8s.io/v1beta1\nmaxPods: 3\n", "kind is missing"},
-        BadCase{"two_documents", kHead + "---\n" + kHead, "2 YAML documents"},
+        BadCase{"two_documents", kHead + "---\n" + kHead, "more than one YAML document"},
         BadCase{"non_scalar_value", kHead + "nodeStatusMaxImages:\n  - 1\n", "not a single-line scalar"},
         BadCase{"multi_line_scalar", kHead + "nodeStatusMaxImages: \"5\n  0\"\n", "not a single-line scalar"},
         BadCase{"tagged_scalar", kHead + "nodeStatusMaxImages: !!int 5\n", "explicit tag"},

@@ -548,7 +548,7 @@ INSTANTIATE_TEST_SUITE_P(
         ReadCase{"merge_key_alone", "/etc/k/c.yaml", kYamlHead + "<<: {nodeStatusMaxImages: 5}\n", nullptr, "merge key"},
         ReadCase{"alias", "/etc/k/c.yaml", kYamlHead + "x: &n 5\nnodeStatusMaxImages: *n\n", nullptr, "anchor"},
         ReadCase{"tag", "/etc/k/c.yaml", kYamlHead + "nodeStatusMaxImages: !!int 5\n", nullptr, "explicit tag"},
-        ReadCase{"multi_document", "/etc/k/c.yaml", kYamlHead + "---\n" + kYamlHead, nullptr, "2 YAML documents"}),
+        ReadCase{"multi_document", "/etc/k/c.yaml", kYamlHead + "---\n" + kYamlHead, nullptr, "more than one YAML document"}),
     [](const auto& param_info) { return param_info.param.name; });
 
 }  // namespace

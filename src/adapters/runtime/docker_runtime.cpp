@@ -51,6 +51,9 @@ Result<ImageName> parse_image_name(std::string_view reference) {
     return bad("empty repository name");
   n.repository = std::string(rest);
   if (n.tag.empty() && n.digest.empty()) n.tag = "latest";
+  // A repository named "sha256" with a tag reads as an image id (found by tests/fuzz):
+  // refuse it rather than pull something the reference cannot name again.
+  if (n.digest.empty() && n.repository == "sha256") return bad("a repository named sha256 reads as an image id");
   return n;
 }
 

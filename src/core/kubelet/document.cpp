@@ -289,11 +289,13 @@ Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
     if (!parser.HandleNextDocument(builder)) return fail(fmt::format("{}: the file holds no document", doc.path));
     DocumentCounter counter;
     std::size_t documents = 1;
-    while (parser.HandleNextDocument(counter)) ++documents;
+    // One more document is enough to refuse: yaml-cpp 0.7 can report an endless stream of
+    // empty documents after some malformed input (found by tests/fuzz), so never loop on it.
+    if (parser.HandleNextDocument(counter)) ++documents;
     if (documents > 1)
-      return fail(fmt::format("{}: the file holds {} YAML documents; kubelet reads the first one only and nodeimg "
-                              "refuses to guess (keep one document)",
-                              doc.path, documents));
+      return fail(fmt::format("{}: the file holds more than one YAML document; kubelet reads the first one only and "
+                              "nodeimg refuses to guess (keep one document)",
+                              doc.path));
   } catch (const YAML::Exception& e) {
     return fail(yaml_error(doc.path, e));
   }
