@@ -115,7 +115,8 @@ class FakeDaemon {
       ::execlp("python3", "python3", "-c", kFakeDaemon, socket_.c_str(), log_.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 100 && !std::filesystem::exists(socket_); ++i) std::this_thread::sleep_for(milliseconds(20));
+    // Up to 20 s: python3 starts slowly on a loaded 2-core machine.
+    for (int i = 0; i < 1000 && !std::filesystem::exists(socket_); ++i) std::this_thread::sleep_for(milliseconds(20));
   }
   ~FakeDaemon() {
     if (pid_ > 0) {
