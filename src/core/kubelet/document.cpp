@@ -149,7 +149,7 @@ class JsonBuilder final : public YAML::EventHandler {
     hash_ = (hash_ ^ 0xff) * 1099511628211ULL;
   }
   void finish_skip() {
-    pairs.back().fingerprint = hash_;
+    if (!pairs.empty()) pairs.back().fingerprint = hash_;
     stack_.back().key.reset();
     skipping_ = false;
   }
@@ -199,6 +199,7 @@ class JsonBuilder final : public YAML::EventHandler {
     store(std::move(f.value));
   }
   void note_value(const YAML::Mark& m, const std::string& tag, const std::string& text, bool null, bool scalar) {
+    if (pairs.empty()) return;  // only after a refused key (see store)
     auto& p = pairs.back();
     p.value_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos));
     p.value_is_null = null;
@@ -228,7 +229,14 @@ class JsonBuilder final : public YAML::EventHandler {
   }
   void store(Json v) {
     Frame& f = stack_.back();
-    if (stack_.size() == 1 && f.is_map) {
+    if (f.is_map && !f.key) {
+      // A mapping or sequence used as a key (`? [a]`): sigs.k8s.io/yaml refuses it, and so
+      // does nodeimg (found by tests/fuzz: it used to index an empty pair list).
+      refuse("a mapping or sequence used as a key", f.start);
+      f.key = std::string("?");
+      return;
+    }
+    if (stack_.size() == 1 && f.is_map && !pairs.empty()) {
       hash_ = 14695981039346656037ULL;
       mix(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       pairs.back().fingerprint = hash_;
