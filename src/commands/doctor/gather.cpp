@@ -11,6 +11,7 @@
 #include "adapters/host/state_store.hpp"
 #include "adapters/host/unit_facts.hpp"
 #include "adapters/runtime/runtime_connect.hpp"
+#include "commands/kubelet/kubelet_command.hpp"
 #include "core/gc/history.hpp"
 
 namespace nodeimg {
@@ -19,22 +20,6 @@ namespace {
 
 using doctor::Observations;
 
-// The values nodeimg's configuration asks kubelet for, as `kubelet apply` computes them.
-Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources) {
-  kubelet::Values values;
-  const auto& k = ctx.config.kubelet;
-  if (k.max_images_mode == KubeletConfig::MaxImages::Value) {
-    values.emplace_back("nodeStatusMaxImages", k.max_images);
-  } else if (k.max_images_mode == KubeletConfig::MaxImages::Auto) {
-    std::string root_dir = "/var/lib/kubelet";
-    if (const auto* f = sources.flag("root-dir"); f && f->value) root_dir = *f->value;
-    auto usage = filesystem_usage(files.host_path(root_dir));
-    if (!usage) return std::unexpected(context("nodeStatusMaxImages: auto", usage.error()));
-    values.emplace_back("nodeStatusMaxImages", auto_max_images(usage->size_bytes));
-  }
-  for (const auto& s : k.settings) values.push_back(s);
-  return values;
-}
 
 doctor::KubeletObservation gather_kubelet(const Context& ctx, const HostFiles& files) {
   doctor::KubeletObservation k;

@@ -47,23 +47,6 @@ struct Survey {
 // kubelet's files are refused under sticky world-writable directories (see HostFiles).
 HostFiles kubelet_files(const Context& ctx) { return HostFiles(ctx.options.root, StickyDirs::Refused); }
 
-Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources) {
-  kubelet::Values values;
-  const auto& k = ctx.config.kubelet;
-  if (k.max_images_mode == KubeletConfig::MaxImages::Value) {
-    values.emplace_back("nodeStatusMaxImages", k.max_images);
-  } else if (k.max_images_mode == KubeletConfig::MaxImages::Auto) {
-    std::string root_dir = "/var/lib/kubelet";
-    if (const auto* f = sources.flag("root-dir"); f && f->value) root_dir = kubelet::normalize_path(*f->value);
-    auto usage = filesystem_usage(files.host_path(root_dir));
-    if (!usage) return std::unexpected(context("nodeStatusMaxImages: auto", usage.error()));
-    const long long n = auto_max_images(usage->size_bytes);
-    spdlog::debug("nodeStatusMaxImages auto: filesystem of {} is {} bytes -> {}", root_dir, usage->size_bytes, n);
-    values.emplace_back("nodeStatusMaxImages", n);
-  }
-  for (const auto& s : k.settings) values.push_back(s);
-  return values;
-}
 
 // For the %H/%l specifiers: the node's hostname (under --root, its /etc/hostname).
 std::string node_hostname(const Context& ctx, const HostFiles& files) {
@@ -145,6 +128,25 @@ int report_failure(const Context& ctx, Json j, const std::string& message) {
 }
 
 }  // namespace
+
+// The values nodeimg's configuration asks kubelet for ("auto" measures kubelet's root-dir).
+Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources) {
+  kubelet::Values values;
+  const auto& k = ctx.config.kubelet;
+  if (k.max_images_mode == KubeletConfig::MaxImages::Value) {
+    values.emplace_back("nodeStatusMaxImages", k.max_images);
+  } else if (k.max_images_mode == KubeletConfig::MaxImages::Auto) {
+    std::string root_dir = "/var/lib/kubelet";
+    if (const auto* f = sources.flag("root-dir"); f && f->value) root_dir = kubelet::normalize_path(*f->value);
+    auto usage = filesystem_usage(files.host_path(root_dir));
+    if (!usage) return std::unexpected(context("nodeStatusMaxImages: auto", usage.error()));
+    const long long n = auto_max_images(usage->size_bytes);
+    spdlog::debug("nodeStatusMaxImages auto: filesystem of {} is {} bytes -> {}", root_dir, usage->size_bytes, n);
+    values.emplace_back("nodeStatusMaxImages", n);
+  }
+  for (const auto& s : k.settings) values.push_back(s);
+  return values;
+}
 
 namespace {
 

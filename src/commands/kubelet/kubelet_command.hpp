@@ -1,6 +1,9 @@
 #pragma once
 // `nodeimg kubelet status|apply|revert`.
+#include "adapters/host/host_files.hpp"
 #include "commands/context.hpp"
+#include "core/kubelet/discovery.hpp"
+#include "core/kubelet/plan.hpp"
 
 namespace nodeimg {
 
@@ -14,6 +17,10 @@ struct RevertFlags {
   bool force = false;
   bool no_restart = false;
 };
+
+// The values nodeimg's configuration asks kubelet for, as `kubelet apply` sets them (shared
+// with `doctor`, so both judge the node by the same desired values).
+Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources);
 
 int kubelet_status(const Context& ctx);
 int kubelet_apply(const Context& ctx, const ApplyFlags& flags);
