@@ -248,6 +248,61 @@ TEST(Doctor, EveryPlatformFixtureHasOnlyKnownKeys) {
   }
 }
 
+TEST(Doctor, UnknownKeysInsideStructuredFieldsAreNamedByPath) {
+  auto o = healthy();
+  o.kubelet = kubelet_of(kubelet_tree(std::string(kConfig) +
+                                      "authentication:\n  webhook:\n    enabeld: true\n    cacheTTL: 2m\n"
+                                      "  anonymous:\n    enabled: false\n"
+                                      "logging:\n  format: json\n  vmodule:\n  - filePattern: a\n    verbosity: 2\n"
+                                      "  - filePatern: b\n"
+                                      "registerWithTaints:\n- key: a\n  efect: NoSchedule\n"
+                                      "evictionHard:\n  anything.goes: 5%\n"
+                                      "featureGates:\n  SomeGate: true\n"),
+                         {{"nodeStatusMaxImages", -1}});
+  const auto f = one(o, "kubelet-unknown-keys");
+  EXPECT_TRUE(contains(f.seen, "\"authentication.webhook.enabeld\" (under line 4): did you mean \"enabled\"?")) << f.seen;
+  EXPECT_TRUE(contains(f.seen, "\"logging.vmodule[1].filePatern\"")) << f.seen;
+  EXPECT_TRUE(contains(f.seen, "did you mean \"filePattern\"")) << f.seen;
+  EXPECT_TRUE(contains(f.seen, "\"registerWithTaints[0].efect\"")) << f.seen;
+  // Free-form maps take any key; known nested keys are no finding.
+  EXPECT_FALSE(contains(f.seen, "anything.goes")) << f.seen;
+  EXPECT_FALSE(contains(f.seen, "SomeGate")) << f.seen;
+  EXPECT_FALSE(contains(f.seen, "cacheTTL")) << f.seen;
+  EXPECT_FALSE(contains(f.seen, "anonymous")) << f.seen;
+}
+
+TEST(Doctor, NestedKeysAreCheckedInTheValueKubeletKeeps) {
+  // A duplicated top-level key: kubelet decodes the last one, so only its nested keys count.
+  auto o = healthy();
+  o.kubelet = kubelet_of(kubelet_tree(std::string(kConfig) + "tracing:\n  endpont: x\ntracing:\n  endpoint: y\n"),
+                         {{"nodeStatusMaxImages", -1}});
+  EXPECT_TRUE(with_id(diagnose(o), "kubelet-unknown-keys").empty()) << all_findings(diagnose(o));
+  o.kubelet = kubelet_of(kubelet_tree(std::string(kConfig) + "tracing:\n  endpoint: y\ntracing:\n  endpont: x\n"),
+                         {{"nodeStatusMaxImages", -1}});
+  EXPECT_TRUE(contains(one(o, "kubelet-unknown-keys").seen, "\"tracing.endpont\"")) << all_findings(diagnose(o));
+}
+
+TEST(Doctor, NestedShapesOfEveryStructuredField) {
+  const auto none = [](std::string_view field, const char* json) {
+    return unknown_nested_fields(field, kubelet::Json::parse(json)).empty();
+  };
+  EXPECT_TRUE(none("authorization", R"({"mode":"Webhook","webhook":{"cacheAuthorizedTTL":"5m","cacheUnauthorizedTTL":"30s"}})"));
+  EXPECT_FALSE(none("authorization", R"({"webhook":{"cacheTTL":"5m"}})"));
+  EXPECT_TRUE(none("logging", R"({"options":{"json":{"splitStream":true,"infoBufferSize":"0"},"text":{"splitStream":false}}})"));
+  EXPECT_FALSE(none("logging", R"({"options":{"yaml":{}}})"));
+  EXPECT_TRUE(none("shutdownGracePeriodByPodPriority", R"([{"priority":1,"shutdownGracePeriodSeconds":10}])"));
+  EXPECT_FALSE(none("shutdownGracePeriodByPodPriority", R"([{"priority":1,"gracePeriod":10}])"));
+  EXPECT_TRUE(none("reservedMemory", R"([{"numaNode":0,"limits":{"memory":"1Gi","hugepages-2Mi":"0"}}])"));
+  EXPECT_TRUE(none("crashLoopBackOff", R"({"maxContainerRestartPeriod":"10s"})"));
+  EXPECT_TRUE(none("memorySwap", R"({"swapBehavior":"LimitedSwap"})"));
+  EXPECT_TRUE(none("userNamespaces", R"({"idsPerPod":65536})"));
+  EXPECT_FALSE(none("userNamespaces", R"({"idsPerpod":65536})"));
+  // Scalars, nulls and free maps have nothing to check.
+  EXPECT_TRUE(none("nodeStatusMaxImages", "50"));
+  EXPECT_TRUE(none("authentication", "null"));
+  EXPECT_TRUE(none("systemReserved", R"({"cpu":"100m"})"));
+}
+
 TEST(Doctor, KnownFieldsAndSuggestions) {
   EXPECT_TRUE(is_known_kubelet_field("nodeStatusMaxImages"));
   EXPECT_TRUE(is_known_kubelet_field("maxParallelImagePulls"));

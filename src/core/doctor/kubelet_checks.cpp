@@ -69,7 +69,18 @@ void check_unknown_keys(const KubeletFile& f, std::vector<Finding>& out) {
   if (!api || api->value != kApiVersion) return;  // the list of fields is v1beta1's
   std::vector<std::string> unknown, hints;
   for (const auto& e : f.doc->entries) {
-    if (is_known_kubelet_field(e.key) || std::ranges::find(unknown, e.key) != unknown.end()) continue;
+    if (std::ranges::find(unknown, e.key) != unknown.end()) continue;
+    if (is_known_kubelet_field(e.key)) {
+      // The value kubelet decodes is the last one; its nested keys are checked once.
+      if (f.doc->last(e.key) != &e) continue;
+      for (const auto& nested : unknown_nested_fields(e.key, e.value)) {
+        unknown.push_back(nested.path);
+        hints.push_back(nested.suggestion ? fmt::format("\"{}\" (under line {}): did you mean \"{}\"?", nested.path,
+                                                        e.line, *nested.suggestion)
+                                          : fmt::format("\"{}\" (under line {})", nested.path, e.line));
+      }
+      continue;
+    }
     unknown.push_back(e.key);
     const auto close = closest_kubelet_field(e.key);
     hints.push_back(close ? fmt::format("\"{}\" (line {}): did you mean \"{}\"?", e.key, e.line, *close)
