@@ -349,6 +349,7 @@ bool has(const std::vector<std::string>& values, const std::string& v) {
 }
 
 TEST_F(KubeletOnSystemd, CheckSaysRestartPendingUntilKubeletIsRestarted) {
+  set_nodeimg_config("-1");
   auto drift = nodeimg({"kubelet", "status", "--check"});
   EXPECT_EQ(drift.exit_code, 3) << drift.out << drift.err;
   ASSERT_EQ(nodeimg({"kubelet", "apply", "--no-restart"}).exit_code, 0);

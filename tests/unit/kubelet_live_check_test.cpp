@@ -89,7 +89,7 @@ TEST(BootRewrites, EtcDefaultKubeletIsGkesOnlyWhenKubeletLivesUnderHomeKubernete
 }
 
 TEST(CheckVerdict, WorstFirst) {
-  Plan in_sync{.settings = {managed({kConfig})}};
+  Plan in_sync{.settings = {managed({kConfig})}, .changes = {}};
   EXPECT_EQ(check_verdict("", &in_sync, {}), CheckVerdict::InEffect);
   EXPECT_EQ(check_verdict("", &in_sync, {PendingRestart{.setting = "x", .file = kConfig}}), CheckVerdict::RestartPending);
   Plan drift = in_sync;
