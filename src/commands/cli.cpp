@@ -106,6 +106,13 @@ int run_cli(int argc, char** argv) {
       "status", "Show every configuration source of kubelet, the effective value of each managed setting, where it "
                 "comes from, and what apply would change");
   status->fallthrough();
+  StatusFlags status_flags;
+  status->add_flag("--check", status_flags.check,
+                   "Exit 0 when every managed setting is in effect, 3 when one is not (differs on disk, or restart "
+                   "pending: kubelet started before the file that sets it was written), 1 when apply would refuse");
+  status->footer("Exit status: 0 success (with --check: every managed setting in effect), 1 the files cannot be read "
+                 "or apply would refuse, 2 usage or configuration error, 3 (--check only) a managed setting is not in "
+                 "effect.");
 
   ApplyFlags apply_flags;
   auto* apply = kubelet->add_subcommand(
@@ -117,11 +124,16 @@ int run_cli(int argc, char** argv) {
   apply->footer(kExitCodes);
 
   RevertFlags revert_flags;
-  auto* revert = kubelet->add_subcommand("revert", "Put back the files as they were before nodeimg's last apply, and restart kubelet");
+  auto* revert = kubelet->add_subcommand(
+      "revert", "Put back the files as they were before nodeimg first touched them (every apply since is undone), "
+                "remove the drop-ins it created, and restart kubelet");
   revert->fallthrough();
   revert->add_flag("--dry-run,-n", revert_flags.dry_run, "Print what would be restored; change nothing");
   revert->add_flag("--force", revert_flags.force, "Revert even files that changed since the apply");
   revert->add_flag("--no-restart", revert_flags.no_restart, "Restore the files but do not restart kubelet");
+  revert->add_flag("--last", revert_flags.last, "Undo only the last apply (one step back)");
+  revert->footer("A file changed or deleted by someone else since nodeimg wrote it stops the revert (nothing is "
+                 "written) unless --force. " + std::string(kExitCodes));
 
   GcFlags gc_flags;
   auto* gc = app.add_subcommand("gc", "Collect garbage once: exited containers, NotReady sandboxes, least recently used "
@@ -180,7 +192,7 @@ int run_cli(int argc, char** argv) {
   }
   spdlog::debug("configuration: {}", ctx->config_source);
 
-  if (status->parsed()) return kubelet_status(*ctx);
+  if (status->parsed()) return kubelet_status(*ctx, status_flags);
   if (apply->parsed()) return kubelet_apply(*ctx, apply_flags);
   if (revert->parsed()) return kubelet_revert(*ctx, revert_flags);
   if (gc->parsed()) return gc_run(*ctx, gc_flags);

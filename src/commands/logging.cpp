@@ -91,6 +91,12 @@ void event(spdlog::level::level_enum level, std::string_view message, const Fiel
   spdlog::log(level, "{}", line);
 }
 
+void audit(spdlog::level::level_enum level, std::string_view message, const Fields& fields) {
+  Fields all = fields;
+  if (const char* id = std::getenv("INVOCATION_ID"); id && *id) all.push_back({"NODEIMG_INVOCATION_ID", id});
+  journal_send(level, message, all);
+}
+
 void event(const LogEntry& entry) {
   event(entry.failed ? spdlog::level::err : spdlog::level::info, entry.message, entry.fields);
 }

@@ -25,4 +25,10 @@ void event(spdlog::level::level_enum level, std::string_view message, const Fiel
 // A rendered entry: error level when it failed, else info.
 void event(const LogEntry& entry);
 
+// An audit record (kubelet apply/revert): always sent to the journal with its fields,
+// whether or not stderr is connected to it, so an operator's run from a terminal is in
+// the trail too; nothing is printed. Adds NODEIMG_INVOCATION_ID from $INVOCATION_ID
+// (set by systemd for a unit's processes) when present. A host without journald drops it.
+void audit(spdlog::level::level_enum level, std::string_view message, const Fields& fields);
+
 }  // namespace nodeimg::log

@@ -8,6 +8,10 @@ random delay within the measured duration of an apply, then:
   - no other file appeared in a directory kubelet reads (no temporary file left there);
   - the next `apply` completes (exit 0) and leaves exactly the expected files;
   - `revert` then completes and restores every original file.
+Then SIGKILL during `kubelet revert` (after applying 200 then 300; FAULT_TRIALS/4 trials):
+  - every managed file is complete: the 300 version or the original (never torn);
+  - the next `revert` completes (exit 0), every original file is back, and no backup is
+    left in nodeimg's state directory.
 Prints counts; exits 1 on the first violated property (keeping the trial's directory).
 
   kill_apply.py NODEIMG FIXTURES [TRIALS]      default 200 trials
@@ -50,6 +54,53 @@ def tree(root):
 
 def run(nodeimg, root, *args):
     return subprocess.run([nodeimg, "--root", root, "kubelet", *args], capture_output=True, text=True)
+
+
+def want(root, n):
+    path = os.path.join(root, "etc/nodeimg/config.yaml")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        fh.write(f"kubelet:\n  nodeStatusMaxImages: {n}\n")
+
+
+def kill_revert(nodeimg, ref, base, trials, rng):
+    """SIGKILL during a full revert of two applies; the next revert must finish the job."""
+    for trial in range(trials):
+        name = rng.choice(sorted(ref))
+        src, old, _, _, took = ref[name]
+        work = os.path.join(base, f"r{trial}")
+        shutil.copytree(src, work, symlinks=True)
+        for n in (200, 300):
+            want(work, n)
+            if run(nodeimg, work, "apply").returncode != 0:
+                fail(f"{name} revert trial {trial}: apply {n} failed", work)
+        os.remove(os.path.join(work, "etc/nodeimg/config.yaml"))
+        applied = {k: v for k, v in tree(work).items() if not k.startswith("var/lib/nodeimg/")}
+        delay = rng.uniform(0, took * 1.2)
+        p = subprocess.Popen([nodeimg, "--root", work, "kubelet", "revert"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        now = {k: v for k, v in tree(work).items() if not k.startswith("var/lib/nodeimg/") and not is_temp(k)}
+        for path in set(old) | set(applied):
+            if now.get(path) not in (old.get(path), applied.get(path)):
+                fail(f"{name} revert trial {trial}: {path} is neither original nor applied after SIGKILL "
+                     f"at {delay*1000:.2f} ms", work)
+        r = run(nodeimg, work, "revert")
+        if r.returncode != 0:
+            fail(f"{name} revert trial {trial}: the revert after the interrupted one failed: {r.stderr.strip()}", work)
+        after = {k: v for k, v in tree(work).items() if not is_temp(k)}
+        left = sorted(k for k in after if k.startswith("var/lib/nodeimg/kubelet/"))
+        after = {k: v for k, v in after.items() if not k.startswith("var/lib/nodeimg/")}
+        if after != old:
+            diff = sorted(k for k in set(after) | set(old) if after.get(k) != old.get(k))
+            fail(f"{name} revert trial {trial}: the originals are not back: {diff}", work)
+        if left:
+            fail(f"{name} revert trial {trial}: state left after the revert: {left}", work)
+        shutil.rmtree(work)
+    print(f"kill_apply: {trials} revert trials killed at random points; the next revert always restored the "
+          f"originals and left no backup")
 
 
 def fail(msg, work):
@@ -138,6 +189,7 @@ def main():
             diff = sorted(k for k in set(reverted) | set(old) if reverted.get(k) != old.get(k))
             fail(f"{name} trial {trial}: revert did not restore the originals: {diff}", work)
         shutil.rmtree(work)
+    kill_revert(nodeimg, ref, base, max(1, trials // 4), rng)
     shutil.rmtree(base)
     print(f"kill_apply: {trials} trials: killed before any write {counts['old']}, after all writes {counts['new']}, "
           f"between files {counts['partial']}; every file complete, next apply and revert fine; "

@@ -1,6 +1,7 @@
 // `nodeimg kubelet apply` against real systemd: a stand-in kubelet (it reads its config
 // like kubelet and serves /healthz) runs as kubelet.service in a container laid out like a
 // kubeadm node; nodeimg runs inside the container and restarts it over the real system bus.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -307,6 +308,141 @@ TEST_F(KubeletOnSystemd, UnderSystemdLogsCarryJournalFields) {
     if (entry.contains("NODEIMG_CHANGED") && entry["NODEIMG_CHANGED"] == "1") changed_field = true;
   }
   EXPECT_TRUE(changed_field) << j.out;
+}
+
+}  // namespace
+}  // namespace nodeimg::testing
+
+// Issue 11: status that can be scripted, revert that really undoes, an audit trail.
+namespace nodeimg::testing {
+namespace {
+
+// The journal entries nodeimg's audit sent after `cursor` (empty: all), one JSON object each.
+std::vector<json> audit_entries(SystemdContainer& c, const std::string& cursor) {
+  c.exec({"journalctl", "--sync"});
+  std::vector<std::string> args{"journalctl", "-t", "nodeimg", "NODEIMG_AUDIT=1", "-o", "json", "--no-pager"};
+  if (!cursor.empty()) args.push_back("--after-cursor=" + cursor);
+  auto r = c.exec(args);
+  std::vector<json> out;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) out.push_back(json::parse(line));
+  return out;
+}
+
+std::string journal_cursor(SystemdContainer& c) {
+  c.exec({"journalctl", "--sync"});
+  auto r = c.exec({"journalctl", "-n", "1", "-o", "json", "--no-pager"});
+  if (r.out.empty()) return "";
+  return json::parse(r.out.substr(0, r.out.find('\n')))["__CURSOR"];
+}
+
+// Every value of a journal field (journald gives a repeated field as an array).
+std::vector<std::string> field(const json& entry, const std::string& name) {
+  if (!entry.contains(name)) return {};
+  if (entry[name].is_array()) return entry[name].get<std::vector<std::string>>();
+  return {entry[name].get<std::string>()};
+}
+
+bool has(const std::vector<std::string>& values, const std::string& v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+TEST_F(KubeletOnSystemd, CheckSaysRestartPendingUntilKubeletIsRestarted) {
+  set_nodeimg_config("-1");
+  auto drift = nodeimg({"kubelet", "status", "--check"});
+  EXPECT_EQ(drift.exit_code, 3) << drift.out << drift.err;
+  ASSERT_EQ(nodeimg({"kubelet", "apply", "--no-restart"}).exit_code, 0);
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 50);  // written, not live
+  auto pending = nodeimg({"kubelet", "status", "--check", "--json"});
+  EXPECT_EQ(pending.exit_code, 3) << pending.out << pending.err;
+  auto j = json::parse(pending.out);
+  EXPECT_EQ(j["check"], "restart-pending");
+  EXPECT_EQ(j["restartPending"], true);
+  EXPECT_EQ(j["inSync"], true);
+  EXPECT_FALSE(j["kubeletStartedAt"].is_null());
+  EXPECT_EQ(j["settings"][0]["restartPending"]["file"], "/var/lib/kubelet/config.yaml") << j["settings"];
+  auto text = nodeimg({"kubelet", "status"});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("restart pending: nodeStatusMaxImages: /var/lib/kubelet/config.yaml was written"),
+            std::string::npos)
+      << text.out;
+
+  container_->systemctl({"restart", "kubelet.service"});
+  wait_healthy();
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], -1);
+  auto live = nodeimg({"kubelet", "status", "--check"});
+  EXPECT_EQ(live.exit_code, 0) << live.out << live.err;
+  EXPECT_NE(live.out.find("kubelet: in effect: nodeStatusMaxImages -1"), std::string::npos) << live.out;
+}
+
+TEST_F(KubeletOnSystemd, RevertUndoesEveryApplyAndTheJournalKeepsTheAuditTrail) {
+  auto& c = *container_;
+  const std::string cursor = journal_cursor(c);
+  set_nodeimg_config("200");
+  // As a unit (systemd sets INVOCATION_ID), restarting kubelet over D-Bus.
+  auto unit_run = c.exec({"systemd-run", "--wait", "--quiet", "--unit=nodeimg-audit-apply", "-p", "StandardError=journal",
+                          "/opt/nodeimg/nodeimg", "kubelet", "apply"});
+  ASSERT_EQ(unit_run.exit_code, 0) << unit_run.err;
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 200);
+  const std::string kubelet_after_first = kubelet_state().at("InvocationID");
+  set_nodeimg_config("300");
+  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);  // from a terminal
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 300);
+
+  auto revert = nodeimg({"kubelet", "revert", "--json"});
+  ASSERT_EQ(revert.exit_code, 0) << revert.out << revert.err;
+  EXPECT_EQ(json::parse(revert.out)["verified"], true);
+  EXPECT_EQ(c.read("/var/lib/kubelet/config.yaml"), kConfigYaml);  // the original, not 200
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], 50);
+  auto leftovers = c.exec({"find", "/var/lib/nodeimg/kubelet", "-type", "f"});
+  EXPECT_EQ(leftovers.out, "") << "backups left behind";
+
+  const auto entries = audit_entries(c, cursor);
+  ASSERT_EQ(entries.size(), 3u) << ::testing::PrintToString(entries.size());
+  const json& first = entries[0];
+  EXPECT_EQ(first["NODEIMG_COMMAND"], "kubelet-apply");
+  EXPECT_EQ(first["NODEIMG_RESULT"], "applied");
+  EXPECT_TRUE(has(field(first, "NODEIMG_FILE"), "/var/lib/kubelet/config.yaml"));
+  EXPECT_TRUE(has(field(first, "NODEIMG_BEFORE"), "nodeStatusMaxImages=50"));
+  EXPECT_TRUE(has(field(first, "NODEIMG_AFTER"), "nodeStatusMaxImages=200"));
+  // nodeimg's own invocation, as systemd gave it, and the kubelet it restarted.
+  ASSERT_TRUE(first.contains("NODEIMG_INVOCATION_ID")) << first.dump();
+  EXPECT_EQ(first["NODEIMG_INVOCATION_ID"], first["_SYSTEMD_INVOCATION_ID"]);
+  EXPECT_EQ(first["NODEIMG_KUBELET_INVOCATION_ID"], kubelet_after_first);
+  EXPECT_TRUE(has(field(entries[1], "NODEIMG_AFTER"), "nodeStatusMaxImages=300"));
+  const json& undo = entries[2];
+  EXPECT_EQ(undo["NODEIMG_COMMAND"], "kubelet-revert");
+  EXPECT_EQ(undo["NODEIMG_RESULT"], "reverted");
+  EXPECT_TRUE(has(field(undo, "NODEIMG_FILE_ACTION"), "modified /var/lib/kubelet/config.yaml"));
+  EXPECT_TRUE(has(field(undo, "NODEIMG_BEFORE"), "nodeStatusMaxImages=300"));
+  EXPECT_TRUE(has(field(undo, "NODEIMG_AFTER"), "nodeStatusMaxImages=50"));
+  // The query the docs give.
+  auto q = c.exec({"journalctl", "-t", "nodeimg", "NODEIMG_COMMAND=kubelet-apply", "NODEIMG_AUDIT=1", "--no-pager",
+                   "-o", "cat"});
+  EXPECT_NE(q.out.find("kubelet-apply applied: nodeStatusMaxImages 50 -> 200"), std::string::npos) << q.out;
+}
+
+TEST_F(KubeletOnSystemd, RevertOfADropInNodeimgCreatedRemovesItAndRestarts) {
+  auto& c = *container_;
+  c.write("/etc/default/kubelet", "KUBELET_EXTRA_ARGS=--config-dir=/etc/kubernetes/kubelet.conf.d\n");
+  c.write("/etc/kubernetes/kubelet.conf.d/10-site.conf",
+          "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: 60\n");
+  c.systemctl({"daemon-reload"});
+  c.systemctl({"restart", "kubelet.service"});
+  wait_healthy();
+  set_nodeimg_config("200");
+  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);
+  set_nodeimg_config("300");
+  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);
+  ASSERT_EQ(effective()["nodeStatusMaxImages"], 300);
+  auto r = nodeimg({"kubelet", "revert"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("+++ /dev/null"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("kubelet revert: removed /etc/kubernetes/kubelet.conf.d/99-nodeimg.conf"), std::string::npos) << r.out;
+  EXPECT_FALSE(c.exists("/etc/kubernetes/kubelet.conf.d/99-nodeimg.conf"));
+  EXPECT_EQ(effective()["nodeStatusMaxImages"], 60);
+  EXPECT_EQ(nodeimg({"kubelet", "status", "--check"}).exit_code, 3);  // 60 is not what is asked
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "adapters/host/filesystem_usage.hpp"
 #include "adapters/host/host_files.hpp"
+#include "adapters/host/live_facts.hpp"
 #include "adapters/host/proc.hpp"
 #include "adapters/host/state_store.hpp"
 #include "adapters/host/systemd_bus.hpp"
@@ -22,6 +23,7 @@
 #include "core/common/time.hpp"
 #include "core/common/unified_diff.hpp"
 #include "core/kubelet/apply_record.hpp"
+#include "core/kubelet/live_check.hpp"
 #include "core/kubelet/plan.hpp"
 #include "core/kubelet/policy.hpp"
 #include "core/kubelet/settings.hpp"
@@ -42,6 +44,7 @@ struct Survey {
   std::optional<kubelet::Plan> plan;
   std::string error;
   std::optional<int> running_pid;
+  kubelet::LiveFacts live;  // kubelet's start time and the deciding files' mtimes
 };
 
 // kubelet's files are refused under sticky world-writable directories (see HostFiles).
@@ -56,6 +59,25 @@ std::string node_hostname(const Context& ctx, const HostFiles& files) {
   }
   char name[256] = {};
   return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string();
+}
+
+// When the running kubelet started and when each file deciding a managed value was last
+// written (for "restart pending"). Facts that cannot be read leave the check unknown.
+void gather_live_facts(const HostFiles& files, Survey& s) {
+  if (!s.running_pid || !s.plan) return;
+  auto start = process_start(*s.running_pid);
+  if (!start || !*start) {
+    spdlog::debug("kubelet's start time: {}", start ? "the process went away" : start.error().message);
+    return;
+  }
+  s.live.kubelet_started_ns = (*start)->started_ns;
+  s.live.started_resolution_ns = (*start)->resolution_ns;
+  for (const auto& setting : s.plan->settings)
+    for (const auto& path : kubelet::deciding_files(setting, s.sources)) {
+      auto mtime = modified_ns(files.host_path(path));
+      if (mtime && *mtime) s.live.modified_ns.emplace_back(path, **mtime);
+      else if (!mtime) spdlog::debug("{}", mtime.error().message);
+    }
 }
 
 Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateStore& store) {
@@ -86,6 +108,7 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateSto
   auto plan = kubelet::plan(files, s.options, s.sources, s.desired);
   if (plan) s.plan = std::move(*plan);
   else s.error = plan.error().message;
+  gather_live_facts(files, s);
   return s;
 }
 
@@ -105,7 +128,7 @@ std::string unit_name(const Survey& s) { return s.sources.unit ? s.sources.unit-
 std::string action_of(const kubelet::FileChange& c) { return !c.before ? "created" : !c.after ? "removed" : "modified"; }
 
 std::string diff_of(const kubelet::FileChange& c) {
-  return unified_diff(c.path, c.before.value_or(""), c.after.value_or(""), c.before.has_value());
+  return unified_diff(c.path, c.before.value_or(""), c.after.value_or(""), c.before.has_value(), 3, c.after.has_value());
 }
 
 Json effective_after(const kubelet::Plan& plan, bool applied) {
@@ -266,7 +289,101 @@ void print_settings(const Survey& s, bool will_restart) {
 
 }  // namespace
 
-int kubelet_status(const Context& ctx) {
+namespace {
+
+// Whether what nodeimg asked for is live: restarts pending, files rewritten at boot, and
+// the verdict of `status --check`.
+struct Liveness {
+  std::vector<kubelet::PendingRestart> pending;
+  std::vector<kubelet::BootRewriteWarning> boot;
+  kubelet::CheckVerdict verdict = kubelet::CheckVerdict::InEffect;
+};
+
+// The files nodeimg edits or has edited: the changes apply would make, those in its
+// history, its own files.
+std::vector<std::string> edited_paths(const Survey& s, const StateStore& store) {
+  std::vector<std::string> paths;
+  if (s.plan)
+    for (const auto& c : s.plan->changes) paths.push_back(c.path);
+  if (auto net = store.load(); net && *net)
+    for (const auto& f : (**net).files) paths.push_back(f.path);
+  for (const auto& owned : s.options.owned_files) paths.push_back(owned.first);
+  return paths;
+}
+
+Liveness liveness(const Survey& s, const StateStore& store) {
+  Liveness l;
+  if (s.plan) l.pending = kubelet::pending_restarts(s.plan->settings, s.sources, s.live);
+  l.boot = kubelet::boot_rewrite_warnings(edited_paths(s, store), s.sources);
+  l.verdict = kubelet::check_verdict(blocker(s), s.plan ? &*s.plan : nullptr, l.pending);
+  return l;
+}
+
+std::string time_of(std::int64_t ns) { return rfc3339(ns / 1'000'000'000); }
+
+std::string pending_text(const Survey& s, const kubelet::PendingRestart& p) {
+  return fmt::format("{}: {} was written at {}, after kubelet (pid {}) started at {}: the running kubelet does not use "
+                     "it yet; restart {}",
+                     p.setting, p.file, time_of(p.modified_ns), s.running_pid.value_or(0),
+                     time_of(*s.live.kubelet_started_ns), unit_name(s).empty() ? "kubelet" : unit_name(s));
+}
+
+void add_liveness_json(const Survey& s, const Liveness& l, Json& j) {
+  const bool known = s.live.kubelet_started_ns.has_value();
+  j["kubeletStartedAt"] = known ? Json(time_of(*s.live.kubelet_started_ns)) : Json(nullptr);
+  j["restartPending"] = known ? Json(!l.pending.empty()) : Json(nullptr);
+  for (auto& setting : j["settings"]) {
+    setting["restartPending"] = nullptr;
+    for (const auto& p : l.pending)
+      if (setting["name"] == p.setting)
+        setting["restartPending"] = {{"file", p.file}, {"modifiedAt", time_of(p.modified_ns)}};
+  }
+  j["rewrittenAtBoot"] = Json::array();
+  for (const auto& b : l.boot) j["rewrittenAtBoot"].push_back({{"path", b.path}, {"by", b.by}, {"message", b.message}});
+  j["inEffect"] = l.verdict == kubelet::CheckVerdict::InEffect;
+  j["check"] = kubelet::to_string(l.verdict);
+}
+
+void print_liveness(const Survey& s, const Liveness& l) {
+  for (const auto& b : l.boot) std::cout << "warning: " << b.message << "\n";
+  for (const auto& p : l.pending) std::cout << "restart pending: " << pending_text(s, p) << "\n";
+}
+
+// `status --check` on a terminal: one verdict line, then one line per setting not in effect.
+void print_check(const Survey& s, const Liveness& l) {
+  if (l.verdict == kubelet::CheckVerdict::Refused) return;  // the reason goes to stderr
+  std::vector<std::string> lines;
+  for (const auto& st : s.plan->settings) {
+    if (!st.desired) continue;
+    if (!st.edit.empty())
+      lines.push_back(fmt::format("{} is {} ({}), desired {}: `nodeimg kubelet apply` sets {}", st.name,
+                                  show(st.effective), st.source_detail.empty() ? "kubelet default" : st.source_detail,
+                                  show(*st.desired), st.edit));
+  }
+  for (const auto& p : l.pending) lines.push_back("restart pending: " + pending_text(s, p));
+  std::vector<std::string> live;
+  for (const auto& st : s.plan->settings)
+    if (st.desired) live.push_back(fmt::format("{} {}", st.name, show(*st.desired)));
+  if (l.verdict == kubelet::CheckVerdict::InEffect)
+    std::cout << fmt::format("kubelet: in effect: {}{}\n", live.empty() ? "no managed setting" : fmt::format("{}", fmt::join(live, ", ")),
+                             s.live.kubelet_started_ns ? "" : " (on disk; whether kubelet runs with them is not known here)");
+  else
+    std::cout << fmt::format("kubelet: NOT in effect ({})\n", kubelet::to_string(l.verdict));
+  for (const auto& line : lines) std::cout << "  " << line << "\n";
+  for (const auto& b : l.boot) std::cout << "  warning: " << b.message << "\n";
+}
+
+int check_exit_code(kubelet::CheckVerdict v) {
+  switch (v) {
+    case kubelet::CheckVerdict::InEffect: return kExitOk;
+    case kubelet::CheckVerdict::Refused: return kExitFailed;
+    default: return kExitNotInEffect;
+  }
+}
+
+}  // namespace
+
+int kubelet_status(const Context& ctx, const StatusFlags& flags) {
   HostFiles files = kubelet_files(ctx);
   StateStore store(files, ctx.state_dir());
   auto s = survey(ctx, files, store);
@@ -276,6 +393,7 @@ int kubelet_status(const Context& ctx) {
   const auto url = healthz_of(ctx, *s);
   const bool restart = kubelet::should_restart(restart_inputs(ctx, unit_name(*s), false));
   const std::string problem = blocker(*s);
+  const Liveness live = liveness(*s, store);
   if (ctx.options.json) {
     Json j = sources_json(*s);
     j["healthz"] = url ? Json(*url) : Json(nullptr);
@@ -286,16 +404,20 @@ int kubelet_status(const Context& ctx) {
     j["apply"] = {{"changes", pending}, {"daemonReload", s->plan && s->plan->daemon_reload},
                   {"restart", !pending.empty() && restart}, {"refused", problem.empty() ? Json(nullptr) : Json(problem)}};
     j["inSync"] = problem.empty() && pending.empty();
+    add_liveness_json(*s, live, j);
     if (!problem.empty()) j["error"] = problem;
     print_json(j);
+  } else if (flags.check) {
+    print_check(*s, live);
   } else {
     print_sources(ctx, *s, url);
     if (s->plan) print_settings(*s, restart);
+    print_liveness(*s, live);
   }
-  if (problem.empty()) return kExitOk;
-  // The sources are shown above; what stops apply goes to stderr with exit 1.
-  spdlog::error("kubelet status: apply would refuse: {}", problem);
-  return kExitFailed;
+  if (!problem.empty())  // The sources are shown above; what stops apply goes to stderr with exit 1.
+    spdlog::error("kubelet status: apply would refuse: {}", problem);
+  if (flags.check) return check_exit_code(live.verdict);
+  return problem.empty() ? kExitOk : kExitFailed;
 }
 
 namespace {
@@ -422,12 +544,73 @@ int apply_dry_run(const Context& ctx, const Survey& s, Json& j, const kubelet::R
 
 namespace {
 
+// A managed setting's value before and after an apply or revert, for the audit record.
+struct ValueChange {
+  std::string name;
+  Json before;
+  Json after;
+};
+
+std::vector<ValueChange> planned_values(const kubelet::Plan& plan) {
+  std::vector<ValueChange> out;
+  for (const auto& st : plan.settings)
+    if (st.desired && !st.edit.empty()) out.push_back({.name = st.name, .before = st.effective, .after = *st.desired});
+  return out;
+}
+
+struct AuditRecord {
+  std::string_view command;  // kubelet-apply, kubelet-revert
+  std::string_view result;   // applied, reverted, rolled-back, failed
+  const std::vector<kubelet::FileChange>& changes;
+  std::vector<ValueChange> values;
+  std::string unit;
+  std::string kubelet_invocation_id{};  // the restarted kubelet's, when verified
+};
+
+// The audit trail: one journal entry per apply or revert that wrote files, with every file,
+// every value before and after, and the invocation ids (journalctl -t nodeimg
+// NODEIMG_COMMAND=kubelet-apply NODEIMG_AUDIT=1).
+void audit(const Context& ctx, const AuditRecord& a) {
+  log::Fields fields{{"NODEIMG_COMMAND", std::string(a.command)}, {"NODEIMG_AUDIT", "1"},
+                     {"NODEIMG_RESULT", std::string(a.result)}};
+  std::vector<std::string> parts;
+  for (const auto& v : a.values) {
+    fields.push_back({"NODEIMG_SETTING", v.name});
+    fields.push_back({"NODEIMG_BEFORE", v.name + "=" + show(v.before)});
+    fields.push_back({"NODEIMG_AFTER", v.name + "=" + show(v.after)});
+    parts.push_back(fmt::format("{} {} -> {}", v.name, show(v.before), show(v.after)));
+  }
+  for (const auto& c : a.changes) {
+    fields.push_back({"NODEIMG_FILE", c.path});
+    fields.push_back({"NODEIMG_FILE_ACTION", action_of(c) + " " + c.path});
+    parts.push_back(action_of(c) + " " + c.path);
+  }
+  if (!a.unit.empty()) fields.push_back({"NODEIMG_UNIT", a.unit});
+  if (!a.kubelet_invocation_id.empty()) fields.push_back({"NODEIMG_KUBELET_INVOCATION_ID", a.kubelet_invocation_id});
+  if (ctx.rooted()) fields.push_back({"NODEIMG_ROOT", ctx.options.root});
+  const bool bad = a.result == "failed" || a.result == "rolled-back";
+  log::audit(bad ? spdlog::level::err : spdlog::level::info,
+             fmt::format("{} {}: {}", a.command, a.result, fmt::join(parts, "; ")), fields);
+}
+
+// Files the platform rewrites at boot among those apply changes: said on stderr and in --json.
+void warn_boot_rewrites(const Survey& s, Json& j) {
+  std::vector<std::string> paths;
+  for (const auto& c : s.plan->changes) paths.push_back(c.path);
+  j["rewrittenAtBoot"] = Json::array();
+  for (const auto& b : kubelet::boot_rewrite_warnings(paths, s.sources)) {
+    spdlog::warn("kubelet apply: {}", b.message);
+    j["rewrittenAtBoot"].push_back({{"path", b.path}, {"by", b.by}, {"message", b.message}});
+  }
+}
+
 struct ApplyRun {
   const Context& ctx;
   const HostFiles& files;
   const StateStore& store;
   const Survey& s;
   Json& j;
+  const kubelet::ApplyHistory& previous;  // the history before this apply, put back when it is undone
 };
 
 // After a failed restart: the previous files back (all or none), then a verified restart
@@ -449,11 +632,13 @@ int roll_back(const ApplyRun& run, ServiceManager& bus, const VerifyOptions& ver
     run.j["changed"] = false;
     run.j["effective"] = effective_after(*run.s.plan, false);
     if (auto ok = run.store.save_owned(run.s.options.owned_files); !ok) spdlog::warn("kubelet apply: {}", ok.error().message);
-    if (auto ok = run.store.clear(); !ok) spdlog::warn("kubelet apply: {}", ok.error().message);
+    if (auto ok = run.store.save_history(run.previous); !ok) spdlog::warn("kubelet apply: {}", ok.error().message);
     auto again = reload_restart_verify(bus, run.s.plan->daemon_reload, verify);
     rollback = again ? fmt::format("restored the previous files; {} is healthy again", unit)
                      : "restored the previous files, but " + again.error().message;
   }
+  audit(run.ctx, {.command = "kubelet-apply", .result = w.ok() ? "rolled-back" : "failed", .changes = changes,
+                  .values = planned_values(*run.s.plan), .unit = unit});
   return report_failure(run.ctx, run.j,
                         fmt::format("kubelet apply failed: {}. Rolled back: {}. See `journalctl -u {}`.", failure, rollback, unit));
 }
@@ -473,6 +658,8 @@ int restart_and_report(const ApplyRun& run, ServiceManager& bus, const std::opti
              fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
              {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
               {"NODEIMG_UNIT", unit}});
+  audit(run.ctx, {.command = "kubelet-apply", .result = "applied", .changes = run.s.plan->changes,
+                  .values = planned_values(*run.s.plan), .unit = unit, .kubelet_invocation_id = outcome->invocation_id});
   write_kubelet_metrics(run.ctx, HostFiles(run.ctx.options.root), *run.s.plan, /*applied=*/true);
   if (run.ctx.options.json) print_json(run.j);
   else std::cout << fmt::format("restarted {} over D-Bus: healthy ({}), stable for {}\n", unit,
@@ -486,7 +673,7 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
   auto bus = preflight(run.files, run.store, changes, unit_name(run.s), restart);
   if (!bus) return report_failure(run.ctx, run.j, "kubelet apply: " + bus.error().message + "; nothing was written");
   const auto url = healthz_of(run.ctx, run.s);
-  if (auto ok = run.store.save(record_of(run.files, run.s, url)); !ok)
+  if (auto ok = run.store.save_history(kubelet::with_step(run.previous, record_of(run.files, run.s, url))); !ok)
     return report_failure(run.ctx, run.j, "kubelet apply: save the backup before writing: " + ok.error().message +
                                               "; nothing was written");
   if (auto ok = run.store.save_owned(kubelet::owned_after(run.s.options.owned_files, changes)); !ok)
@@ -495,8 +682,10 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
   if (!w.ok()) {
     if (w.not_restored.empty()) {
       (void)run.store.save_owned(run.s.options.owned_files);
-      (void)run.store.clear();
+      (void)run.store.save_history(run.previous);
     }
+    audit(run.ctx, {.command = "kubelet-apply", .result = "failed", .changes = changes,
+                    .values = planned_values(*run.s.plan), .unit = unit_name(run.s)});
     return report_failure(run.ctx, run.j, "kubelet apply: " + after_failed_write(w));
   }
   run.j["changed"] = true;
@@ -507,6 +696,8 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
                {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}});
   }
   if (restart) return restart_and_report(run, **bus, url);
+  audit(run.ctx, {.command = "kubelet-apply", .result = "applied", .changes = changes,
+                  .values = planned_values(*run.s.plan), .unit = unit_name(run.s)});
   log::event(spdlog::level::warn, "kubelet apply: changed files; " + kubelet::no_restart_reason(rin),
              {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "0"}});
   if (run.ctx.options.json) print_json(run.j);
@@ -534,12 +725,21 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
     else std::cout << "kubelet: nothing to change; every managed setting already has its desired value\n";
     log::event(spdlog::level::info, "kubelet apply: nothing to change",
                {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}});
+    // The files are right, but the running kubelet may not use them yet (a --no-restart apply).
+    for (const auto& p : kubelet::pending_restarts(s->plan->settings, s->sources, s->live))
+      spdlog::warn("kubelet apply: restart pending: {}", pending_text(*s, p));
     write_kubelet_metrics(ctx, HostFiles(ctx.options.root), *s->plan);
     return kExitOk;
   }
+  warn_boot_rewrites(*s, j);
   const auto rin = restart_inputs(ctx, unit, flags.no_restart);
   if (flags.dry_run) return apply_dry_run(ctx, *s, j, rin);
-  return write_and_restart({.ctx = ctx, .files = files, .store = store, .s = *s, .j = j}, rin);
+  // Kept, not replaced: a full revert goes back to the files before nodeimg first touched them.
+  auto history = store.load_history();
+  if (!history)
+    return report_failure(ctx, j, "kubelet apply: " + history.error().message +
+                                      " (the record of earlier applies is needed to revert them; nothing was written)");
+  return write_and_restart({.ctx = ctx, .files = files, .store = store, .s = *s, .j = j, .previous = *history}, rin);
 }
 
 namespace {
@@ -565,7 +765,72 @@ int revert_restart(const Context& ctx, const HostFiles& files, const StateStore&
     return report_failure(ctx, j, fmt::format("kubelet revert: restored the files, but {}. See `journalctl -u {}`.",
                                               outcome.error().message, unit));
   j["verified"] = true;
+  j["invocationID"] = outcome->invocation_id;
   return kExitOk;
+}
+
+}  // namespace
+
+namespace {
+
+// What a revert undoes and the history left after it: everything since nodeimg first
+// touched the files (the originals come back, nothing remains), or only the last apply.
+struct RevertTarget {
+  ApplyRecord record;
+  kubelet::ApplyHistory remaining;
+};
+
+RevertTarget revert_target(const kubelet::ApplyHistory& history, bool last) {
+  if (!last) return {.record = *kubelet::net_record(history), .remaining = {}};
+  kubelet::ApplyHistory rest = history;
+  rest.steps.pop_back();
+  return {.record = history.steps.back(), .remaining = std::move(rest)};
+}
+
+// The managed settings' effective values on disk, for the audit record; empty when they
+// cannot be read.
+std::map<std::string, Json> effective_on_disk(const Context& ctx, const HostFiles& files, const StateStore& store) {
+  std::map<std::string, Json> out;
+  if (auto s = survey(ctx, files, store); s && s->plan)
+    for (const auto& st : s->plan->settings) out[st.name] = st.effective;
+  return out;
+}
+
+std::vector<ValueChange> value_changes(const std::map<std::string, Json>& before, const std::map<std::string, Json>& after) {
+  std::vector<ValueChange> out;
+  for (const auto& [name, value] : before)
+    if (auto it = after.find(name); it != after.end() && it->second != value)
+      out.push_back({.name = name, .before = value, .after = it->second});
+  return out;
+}
+
+std::string revert_action(const kubelet::FileChange& c) {
+  return !c.after ? "removed" : !c.before ? "re-created" : "restored";
+}
+
+int revert_dry_run(const Context& ctx, const kubelet::RevertPlan& rp, bool restart, Json& j) {
+  j["changed"] = !rp.changes.empty();
+  j["restart"] = restart;
+  if (ctx.options.json) {
+    print_json(j);
+    return kExitOk;
+  }
+  for (const auto& c : rp.changes)
+    std::cout << diff_of(c) << fmt::format("would be {}: {}\n", revert_action(c), c.path);
+  std::cout << "dry run: nothing was written\n";
+  return kExitOk;
+}
+
+// The state once the files are back: the owned list from the target state, then the
+// history without what was undone (a full revert leaves no backup behind).
+void forget_reverted(const StateStore& store, const RevertTarget& t) {
+  if (auto owned = store.load_owned(); owned) {
+    if (auto ok = store.save_owned(kubelet::owned_after_revert(*owned, t.record)); !ok)
+      spdlog::warn("kubelet revert: {}", ok.error().message);
+  } else {
+    spdlog::warn("kubelet revert: {}", owned.error().message);
+  }
+  if (auto ok = store.save_history(t.remaining); !ok) spdlog::warn("kubelet revert: {}", ok.error().message);
 }
 
 }  // namespace
@@ -573,53 +838,53 @@ int revert_restart(const Context& ctx, const HostFiles& files, const StateStore&
 int kubelet_revert(const Context& ctx, const RevertFlags& flags) {
   HostFiles files = kubelet_files(ctx);
   StateStore store(files, ctx.state_dir());
-  Json j = {{"changed", false}, {"dryRun", flags.dry_run}, {"files", Json::array()}, {"restarted", false}, {"verified", false}};
-  auto record = store.load();
-  if (!record) return report_failure(ctx, j, "kubelet revert: " + record.error().message);
-  if (!*record) {
+  Json j = {{"changed", false}, {"dryRun", flags.dry_run}, {"scope", flags.last ? "last" : "all"},
+            {"files", Json::array()}, {"restarted", false}, {"verified", false}};
+  auto history = store.load_history();
+  if (!history) return report_failure(ctx, j, "kubelet revert: " + history.error().message);
+  if (history->steps.empty()) {
     if (ctx.options.json) print_json(j);
     else std::cout << "kubelet revert: nothing to revert (no record of an apply in " << files.host_path(store.record_path()) << ")\n";
     return kExitOk;
   }
+  const RevertTarget target = revert_target(*history, flags.last);
   std::map<std::string, std::optional<std::string>> current;
-  for (const auto& f : (*record)->files) {
+  for (const auto& f : target.record.files) {
     auto now = files.read(f.path);
     if (!now) return report_failure(ctx, j, "kubelet revert: " + now.error().message);
     current[f.path] = *now;
   }
-  const auto rp = kubelet::plan_revert(**record, current, flags.force);
+  const auto rp = kubelet::plan_revert(target.record, current, flags.force);
   if (!rp.refusal.empty()) return report_failure(ctx, j, "kubelet revert: " + rp.refusal);
   for (const auto& c : rp.changes) j["files"].push_back({{"path", c.path}, {"action", action_of(c)}, {"diff", diff_of(c)}});
-  const std::string unit = ctx.config.kubelet.unit != "auto" ? ctx.config.kubelet.unit : (*record)->unit;
+  const std::string unit = ctx.config.kubelet.unit != "auto" ? ctx.config.kubelet.unit : target.record.unit;
   const bool restart = kubelet::should_restart(restart_inputs(ctx, unit, flags.no_restart)) && !rp.changes.empty();
-  if (flags.dry_run) {
-    j["changed"] = !rp.changes.empty();
-    j["restart"] = restart;
-    if (ctx.options.json) print_json(j);
-    else {
-      for (const auto& c : rp.changes) std::cout << diff_of(c);
-      std::cout << "dry run: nothing was written\n";
-    }
-    return kExitOk;
-  }
+  if (flags.dry_run) return revert_dry_run(ctx, rp, restart, j);
   auto bus = preflight(files, store, rp.changes, unit, restart);
   if (!bus) return report_failure(ctx, j, "kubelet revert: " + bus.error().message + "; nothing was written");
+  const auto values_before = effective_on_disk(ctx, files, store);
   const auto w = write_all_or_none(files, rp.changes);
-  if (!w.ok()) return report_failure(ctx, j, "kubelet revert: " + after_failed_write(w) + "; the record is kept");
+  if (!w.ok()) {
+    audit(ctx, {.command = "kubelet-revert", .result = "failed", .changes = rp.changes, .values = {}, .unit = unit});
+    return report_failure(ctx, j, "kubelet revert: " + after_failed_write(w) + "; the record is kept");
+  }
   j["changed"] = !rp.changes.empty();
   if (!ctx.options.json)
-    for (const auto& c : rp.changes) std::cout << diff_of(c);
-  auto owned = store.load_owned();
-  if (owned) {
-    if (auto ok = store.save_owned(kubelet::owned_after(*owned, rp.changes)); !ok) spdlog::warn("kubelet revert: {}", ok.error().message);
-  }
-  if (auto ok = store.clear(); !ok) spdlog::warn("kubelet revert: {}", ok.error().message);
+    for (const auto& c : rp.changes) std::cout << diff_of(c) << fmt::format("kubelet revert: {} {}\n", revert_action(c), c.path);
+  forget_reverted(store, target);
+  const auto values = value_changes(values_before, effective_on_disk(ctx, files, store));
   if (restart)
-    if (int rc = revert_restart(ctx, files, store, **record, **bus, unit, j); rc != kExitOk) return rc;
+    if (int rc = revert_restart(ctx, files, store, target.record, **bus, unit, j); rc != kExitOk) {
+      audit(ctx, {.command = "kubelet-revert", .result = "failed", .changes = rp.changes, .values = values, .unit = unit});
+      return rc;
+    }
+  if (!rp.changes.empty())
+    audit(ctx, {.command = "kubelet-revert", .result = "reverted", .changes = rp.changes, .values = values, .unit = unit,
+                .kubelet_invocation_id = j.value("invocationID", std::string())});
   log::event(spdlog::level::info, fmt::format("kubelet revert: restored {} file(s)", rp.changes.size()),
              {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", rp.changes.empty() ? "0" : "1"}});
   if (ctx.options.json) print_json(j);
-  else if (rp.changes.empty()) std::cout << "kubelet revert: the files are already as they were before the last apply\n";
+  else if (rp.changes.empty()) std::cout << "kubelet revert: the files are already as they were; the record is cleared\n";
   return kExitOk;
 }
 

@@ -12,17 +12,27 @@ struct ApplyFlags {
   bool no_restart = false;
 };
 
+struct StatusFlags {
+  bool check = false;  // exit kExitNotInEffect unless every managed setting is in effect
+};
+
+// `kubelet status --check`: a managed setting is not in effect (differs on disk, or the
+// running kubelet started before the file that now sets it was written). Distinct from 1
+// (failed, or apply would refuse) and 2 (usage or configuration error).
+inline constexpr int kExitNotInEffect = 3;
+
 struct RevertFlags {
   bool dry_run = false;
   bool force = false;
   bool no_restart = false;
+  bool last = false;  // undo only the last apply, not everything since nodeimg first touched the files
 };
 
 // The values nodeimg's configuration asks kubelet for, as `kubelet apply` sets them (shared
 // with `doctor`, so both judge the node by the same desired values).
 Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources);
 
-int kubelet_status(const Context& ctx);
+int kubelet_status(const Context& ctx, const StatusFlags& flags = {});
 int kubelet_apply(const Context& ctx, const ApplyFlags& flags);
 int kubelet_revert(const Context& ctx, const RevertFlags& flags);
 

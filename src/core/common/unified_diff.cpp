@@ -63,13 +63,14 @@ void append_line(std::string& out, char mark, std::string_view line) {
 }  // namespace
 
 std::string unified_diff(std::string_view path, std::string_view before, std::string_view after,
-                         bool before_exists, int context) {
-  if (before == after && before_exists) return {};
+                         bool before_exists, int context, bool after_exists) {
+  if (before == after && before_exists && after_exists) return {};
   auto a = text::lines_with_endings(before);
   auto b = text::lines_with_endings(after);
   auto script = edit_script(a, b);
 
-  std::string out = fmt::format("--- {}\n+++ b{}\n", before_exists ? "a" + std::string(path) : "/dev/null", path);
+  std::string out = fmt::format("--- {}\n+++ {}\n", before_exists ? "a" + std::string(path) : "/dev/null",
+                                after_exists ? "b" + std::string(path) : "/dev/null");
   const auto ctx = static_cast<std::size_t>(context);
   std::size_t k = 0;
   while (k < script.size()) {

@@ -31,6 +31,7 @@ struct RecordedFile {
 };
 
 struct ApplyRecord {
+  std::uint64_t id = 0;      // names its backups; never reused while the history holds it
   std::string applied_at{};  // RFC 3339, UTC
   std::string unit{};
   bool unit_files_changed = false;
@@ -48,6 +49,7 @@ struct RecordIndexFile {
   bool own = false;
 };
 struct RecordIndex {
+  std::uint64_t id = 0;
   std::string applied_at{};
   std::string unit{};
   bool unit_files_changed = false;
@@ -55,11 +57,32 @@ struct RecordIndex {
   std::vector<RecordIndexFile> files{};
 };
 
-// The index for `record`, naming file i's bytes "files/I.before" / "files/I.after".
+// The index for `record`, naming file i's bytes "files/ID-I.before" / "files/ID-I.after".
 RecordIndex index_of(const ApplyRecord& record);
-std::string render_record_index(const RecordIndex& index);
+
+// Every apply since nodeimg first touched the files (since the last full revert), oldest
+// first: `revert` puts back the first step's `before` of every file (the originals),
+// `revert --last` only the last step's.
+struct ApplyHistory {
+  std::vector<ApplyRecord> steps{};
+};
+// At most this many steps are kept: the oldest two are merged into one beyond it, which
+// keeps the originals (a node that re-applies at every boot does not grow its state).
+inline constexpr std::size_t kMaxSteps = 16;
+
+// The history with `step` appended (given a fresh id), merged down to kMaxSteps.
+ApplyHistory with_step(ApplyHistory history, ApplyRecord step);
+// One step that does what `earlier` then `later` did: each file's `before` from the first
+// step that touched it, its `after` from the last.
+ApplyRecord merge_steps(const ApplyRecord& earlier, const ApplyRecord& later);
+// Every step merged (what a full revert undoes); nullopt when the history is empty.
+std::optional<ApplyRecord> net_record(const ApplyHistory& history);
+
+// The history's index as stored (version 3). Version 2 (one apply, bytes in
+// "files/I.before") still parses, as a history of one step with id 0.
+std::string render_history_index(const std::vector<RecordIndex>& steps);
 // `where` names the record in messages.
-Result<RecordIndex> parse_record_index(std::string_view text, std::string_view where);
+Result<std::vector<RecordIndex>> parse_history_index(std::string_view text, std::string_view where);
 
 // Files nodeimg wrote for itself (its drop-in, unit overrides): path -> bytes written.
 using OwnedFiles = std::map<std::string, std::string>;
@@ -69,9 +92,15 @@ Result<OwnedFiles> parse_owned(std::string_view text, std::string_view where);
 // own files removed are dropped).
 OwnedFiles owned_after(OwnedFiles owned, const std::vector<FileChange>& changes);
 
-// What `revert` writes: each recorded file back to its `before`. A file changed since
-// the apply by someone else is a refusal unless `force`. `current` maps every recorded
-// path to its bytes now (nullopt: absent).
+// The owned list once `record` is reverted: each of nodeimg's own files recorded there is
+// owned with its `before` bytes again, or no longer owned when it did not exist before.
+// Stated from the target state, not from what was written, so that a revert re-run after
+// an interruption (the files already back) still leaves the list right.
+OwnedFiles owned_after_revert(OwnedFiles owned, const ApplyRecord& record);
+
+// What `revert` writes: each recorded file back to its `before`. A file changed (or
+// deleted) since nodeimg wrote it is a refusal naming every such file, unless `force`.
+// `current` maps every recorded path to its bytes now (nullopt: absent).
 struct RevertPlan {
   std::vector<FileChange> changes{};
   std::string refusal{};

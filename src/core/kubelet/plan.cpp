@@ -93,6 +93,7 @@ Result<void> read_config_value(const SettingSpec& spec, const Document& doc, Set
   const Json& v = doc.data.at(key);
   if (v.is_null()) {
     s.source_detail = where(doc, key) + " (null: kubelet's default applies)";
+    s.source_files = {doc.path};
     return {};
   }
   if (doc.format == DocumentFormat::kJson && spec.kind == SettingKind::Integer && v.is_number_float())
@@ -102,6 +103,7 @@ Result<void> read_config_value(const SettingSpec& spec, const Document& doc, Set
   s.effective = v;
   s.source = Source::ConfigFile;
   s.source_detail = where(doc, key);
+  s.source_files = {doc.path};
   return {};
 }
 
@@ -115,6 +117,7 @@ Result<void> read_dropin_value(const SettingSpec& spec, const Document& d, Setti
   s.effective = d.data.at(key);
   s.source = Source::DropIn;
   s.source_detail = where(d, key);
+  s.source_files = {d.path};
   return {};
 }
 
@@ -128,6 +131,10 @@ Result<void> read_flag_value(const SettingSpec& spec, const Sources& sources, Se
   s.effective = *v;
   s.source = Source::Flag;
   s.source_detail = fmt::format("--{}{}", f->spelling, f->origin ? " (" + systemd::to_string(*f->origin) + ")" : "");
+  s.source_files.clear();
+  if (f->origin) s.source_files.push_back(f->origin->file);
+  if (f->value_origin && (!f->origin || f->value_origin->file != f->origin->file))
+    s.source_files.push_back(f->value_origin->file);
   return {};
 }
 

@@ -23,6 +23,9 @@ struct SettingState {
   Json effective{};
   Source source = Source::Default;
   std::string source_detail{};  // "/var/lib/kubelet/config.yaml:7", "--node-status-max-images (/etc/default/kubelet:1)"
+  // The files whose text decides the value (a flag's: where it is written and where its
+  // $VAR is defined); empty for kubelet's default.
+  std::vector<std::string> source_files{};
   std::optional<Json> desired{};
   std::string edit{};  // where apply changes it; empty when it already has the desired value
 };
