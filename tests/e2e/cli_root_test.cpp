@@ -25,7 +25,8 @@ class CliOnRoot : public ::testing::Test {
     char tmpl[] = "/tmp/nodeimg-e2e-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     root_ = tmpl;
-    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms" / name / "root", root_, fs::copy_options::recursive);
+    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms" / name / "root", root_,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
     expected_ = fs::path(NODEIMG_FIXTURES) / "platforms" / name / "expected";
   }
   void TearDown() override {

@@ -20,15 +20,41 @@ class MemoryTree final : public FileTree {
   static MemoryTree from_directory(const std::filesystem::path& root) {
     MemoryTree t;
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+      if (e.is_symlink()) {  // fixtures keep links (enablement, aliases, MicroK8s's `current`) as links
+        t.links["/" + e.path().lexically_relative(root).generic_string()] = std::filesystem::read_symlink(e.path()).string();
+        continue;
+      }
       if (!e.is_regular_file()) continue;
       t.files["/" + std::filesystem::relative(e.path(), root).generic_string()] = read_file(e.path());
     }
     return t;
   }
 
+  // Reading follows links, like the real tree (a dangling one reads as absent).
   Result<std::optional<std::string>> read(const std::string& path) const override {
-    if (auto it = files.find(path); it != files.end()) return it->second;
+    if (auto it = files.find(resolve(path)); it != files.end()) return it->second;
     return std::optional<std::string>{};
+  }
+
+  // `path` with every link on the way replaced by its target (at most 40, like the kernel).
+  std::string resolve(const std::string& path) const {
+    std::string p = path;
+    for (int hops = 0; hops < 40; ++hops) {
+      bool changed = false;
+      for (std::size_t end = p.find('/', 1);; end = p.find('/', end + 1)) {
+        const std::string prefix = p.substr(0, end);
+        if (auto it = links.find(prefix); it != links.end()) {
+          const std::string dir = prefix.substr(0, prefix.rfind('/'));
+          std::string target = it->second.starts_with('/') ? it->second : dir + "/" + it->second;
+          p = std::filesystem::path(target + (end == std::string::npos ? "" : p.substr(end))).lexically_normal().generic_string();
+          changed = true;
+          break;
+        }
+        if (end == std::string::npos) break;
+      }
+      if (!changed) return p;
+    }
+    return p;
   }
 
   Result<std::optional<std::string>> read_link(const std::string& path) const override {

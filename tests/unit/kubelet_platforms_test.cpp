@@ -1,5 +1,5 @@
 // Discovery, effective values and the planned edit on nodes laid out like each platform
-// of kubelet.md. Each fixture has root/ (the node) and expected/ (the files apply writes).
+// of kubelet.md: the cases beyond the fixture table.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -12,101 +12,9 @@ namespace {
 
 using testing::MemoryTree;
 
-struct PlatformCase {
-  std::string name;
-  std::string unit;          // "" = none found
-  std::string config_file;   // "" = none
-  std::string dropin_dir;    // "" = none
-  Json effective;            // nodeStatusMaxImages before apply
-  Source source;
-  std::string written_file;  // the one file apply writes
-};
-
-std::ostream& operator<<(std::ostream& os, const PlatformCase& c) { return os << c.name; }
-
-class Platform : public ::testing::TestWithParam<PlatformCase> {
- protected:
-  std::filesystem::path dir() const { return std::filesystem::path(NODEIMG_FIXTURES) / "platforms" / GetParam().name; }
-};
-
+// The table over every fixture (expected.json) is kubelet_platform_table_test.cpp; these
+// are the details that need more than a table row.
 const Values kDesired = {{"nodeStatusMaxImages", -1}};
-
-TEST_P(Platform, DiscoversSourcesAndEffectiveValue) {
-  const auto& c = GetParam();
-  auto tree = MemoryTree::from_directory(dir() / "root");
-  DiscoveryOptions options;
-  auto sources = discover(tree, options);
-  ASSERT_TRUE(sources) << sources.error().message;
-  EXPECT_EQ(sources->unit ? sources->unit->name : "", c.unit);
-  EXPECT_EQ(sources->config_file.value_or(""), c.config_file);
-  EXPECT_EQ(sources->dropin_dir.value_or(""), c.dropin_dir);
-  auto p = plan(tree, options, *sources, kDesired);
-  ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->settings[0].name, "nodeStatusMaxImages");
-  EXPECT_EQ(p->settings[0].effective, c.effective);
-  EXPECT_EQ(p->settings[0].source, c.source) << p->settings[0].source_detail;
-}
-
-TEST_P(Platform, ApplyWritesExactlyTheExpectedFile) {
-  const auto& c = GetParam();
-  auto tree = MemoryTree::from_directory(dir() / "root");
-  auto expected = MemoryTree::from_directory(dir() / "expected");
-  auto sources = discover(tree, {});
-  ASSERT_TRUE(sources) << sources.error().message;
-  auto p = plan(tree, {}, *sources, kDesired);
-  ASSERT_TRUE(p) << p.error().message;
-  ASSERT_EQ(p->changes.size(), 1u);
-  EXPECT_EQ(p->changes[0].path, c.written_file);
-  ASSERT_TRUE(p->changes[0].after);
-  ASSERT_TRUE(expected.files.contains(c.written_file));
-  EXPECT_EQ(*p->changes[0].after, expected.files.at(c.written_file));
-}
-
-TEST_P(Platform, ApplyTwiceEqualsApplyOnce) {
-  auto tree = MemoryTree::from_directory(dir() / "root");
-  auto sources = discover(tree, {});
-  ASSERT_TRUE(sources);
-  auto first = plan(tree, {}, *sources, kDesired);
-  ASSERT_TRUE(first) << first.error().message;
-  for (const auto& c : first->changes) tree.files[c.path] = *c.after;
-  auto again_sources = discover(tree, {});
-  ASSERT_TRUE(again_sources) << again_sources.error().message;
-  auto second = plan(tree, {}, *again_sources, kDesired);
-  ASSERT_TRUE(second) << second.error().message;
-  EXPECT_TRUE(second->changes.empty());
-  EXPECT_EQ(second->settings[0].effective, -1);
-  EXPECT_TRUE(second->settings[0].edit.empty());
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    KubeletMd, Platform,
-    ::testing::Values(
-        PlatformCase{"kubeadm", "kubelet.service", "/var/lib/kubelet/config.yaml", "", 50, Source::Default,
-                     "/var/lib/kubelet/config.yaml"},
-        PlatformCase{"phalanx", "", "/var/lib/kubelet/config", "", 50, Source::ConfigFile, "/var/lib/kubelet/config"},
-        PlatformCase{"eks-al2023-dropin", "kubelet.service", "/etc/kubernetes/kubelet/config.json",
-                     "/etc/kubernetes/kubelet/config.json.d", 100, Source::DropIn,
-                     "/etc/kubernetes/kubelet/config.json.d/99-nodeimg.conf"},
-        PlatformCase{"eks-al2023", "kubelet.service", "/etc/kubernetes/kubelet/config.json", "", 50, Source::Default,
-                     "/etc/kubernetes/kubelet/config.json"},
-        PlatformCase{"eks-al2", "kubelet.service", "/etc/kubernetes/kubelet/kubelet-config.json", "", 50,
-                     Source::Default, "/etc/kubernetes/kubelet/kubelet-config.json"},
-        PlatformCase{"gke", "kubelet.service", "/home/kubernetes/kubelet-config.yaml", "", 25, Source::Flag,
-                     "/etc/default/kubelet"},
-        PlatformCase{"aks", "kubelet.service", "/etc/default/kubeletconfig.json", "", 50, Source::ConfigFile,
-                     "/etc/default/kubeletconfig.json"},
-        PlatformCase{"k3s", "k3s.service", "", "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d", 50, Source::Default,
-                     "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-nodeimg.conf"},
-        PlatformCase{"rke2", "rke2-agent.service", "", "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d", 50,
-                     Source::DropIn, "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d/99-nodeimg.conf"},
-        PlatformCase{"kubespray", "kubelet.service", "/etc/kubernetes/kubelet-config.yaml", "", 50, Source::Default,
-                     "/etc/kubernetes/kubelet-config.yaml"}),
-    [](const auto& param_info) {
-      std::string n = param_info.param.name;
-      for (auto& ch : n)
-        if (ch == '-') ch = '_';
-      return n;
-    });
 
 // The GKE trap: the file says one thing, the flag another, and the flag wins.
 TEST(PlatformDetails, GkeFlagOverridesFileAndIsEditedInItsEnvironmentFile) {

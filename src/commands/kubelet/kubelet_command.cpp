@@ -98,6 +98,9 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateSto
       s.options.running_pid = (*proc)->pid;
       s.running_pid = (*proc)->pid;
     }
+    auto units = units_running(kubelet_bearing_commands());
+    if (!units) return std::unexpected(units.error());
+    s.options.running_units = std::move(*units);
   }
   auto sources = kubelet::discover(files, s.options);
   if (!sources) return std::unexpected(sources.error());
@@ -184,6 +187,17 @@ Json flag_json(const kubelet::Flag& f) {
   return j;
 }
 
+// Every kubelet unit seen, and what decided between them (issue 12).
+Json candidates_json(const kubelet::Sources& src) {
+  Json out = Json::array();
+  for (const auto& c : src.candidates)
+    out.push_back({{"name", c.name}, {"fragment", c.fragment}, {"aliases", c.aliases},
+                   {"runningPid", c.running_pid ? Json(*c.running_pid) : Json(nullptr)},
+                   {"enabledBy", c.enabled_by.empty() ? Json(nullptr) : Json(c.enabled_by)},
+                   {"chosen", src.unit && src.unit->name == c.name}});
+  return out;
+}
+
 Json sources_json(const Survey& s) {
   const auto& src = s.sources;
   Json j;
@@ -191,8 +205,11 @@ Json sources_json(const Survey& s) {
                               {"fragment", src.unit->fragment},
                               {"dropIns", src.unit->drop_ins},
                               {"environmentFiles", src.unit->environment_files},
+                              {"absentEnvironmentFiles", src.unit->absent_environment_files},
                               {"embedsKubelet", src.unit->embeds_kubelet}}
                        : Json(nullptr);
+  j["unitCandidates"] = candidates_json(src);
+  j["unitChoice"] = src.unit_refusal.empty() ? Json(src.unit_reason) : Json(nullptr);
   j["maskedUnits"] = src.masked;
   j["process"] = s.running_pid ? Json(*s.running_pid) : Json(nullptr);
   j["commandLine"] = {{"from", src.argv_from}, {"argv", src.argv}};
@@ -224,13 +241,26 @@ Json settings_json(const kubelet::Plan& plan) {
   return arr;
 }
 
+void print_candidates(const kubelet::Sources& src) {
+  for (const auto& c : src.candidates)
+    std::cout << fmt::format("  candidate:    {} ({}{}{}){}\n", c.name, c.running_pid ? fmt::format("running: pid {}, ", *c.running_pid) : "",
+                             c.enabled_by.empty() ? "not enabled" : "enabled: " + c.enabled_by,
+                             c.aliases.empty() ? "" : fmt::format(", also named {}", fmt::join(c.aliases, ", ")),
+                             src.unit && src.unit->name == c.name ? "  <- chosen" : "");
+  if (!src.unit_refusal.empty()) std::cout << "  unit:         none chosen: " << src.unit_refusal << "\n";
+}
+
 void print_unit(const Context& ctx, const Survey& s) {
   const auto& src = s.sources;
+  print_candidates(src);
   if (src.unit) {
-    std::cout << fmt::format("  unit:         {}\n                {}\n", src.unit->name, src.unit->fragment);
+    std::cout << fmt::format("  unit:         {}{}\n                {}\n", src.unit->name,
+                             src.unit_reason.empty() ? "" : " (" + src.unit_reason + ")", src.unit->fragment);
     for (const auto& d : src.unit->drop_ins) std::cout << fmt::format("                {} (drop-in)\n", d);
     for (const auto& e : src.unit->environment_files) std::cout << fmt::format("                {} (EnvironmentFile)\n", e);
-  } else {
+    for (const auto& e : src.unit->absent_environment_files)
+      std::cout << fmt::format("                {} (EnvironmentFile, optional, absent)\n", e);
+  } else if (src.unit_refusal.empty()) {
     std::cout << "  unit:         none found (" << fmt::format("{}", fmt::join(kubelet::candidate_units(), ", ")) << ")\n";
   }
   for (const auto& m : src.masked) std::cout << fmt::format("  masked unit:  {}\n", m);

@@ -9,6 +9,8 @@
 
 #include "core/common/text.hpp"
 #include "core/kubelet/settings.hpp"
+#include "core/kubelet/microk8s.hpp"
+#include "core/kubelet/unit_choice.hpp"
 
 namespace nodeimg::kubelet {
 
@@ -169,46 +171,6 @@ Result<void> walk_dropins(const FileTree& files, const std::string& dir, std::ve
   return {};
 }
 
-// A unit file systemd treats as masked: a link to /dev/null, or an empty file.
-Result<std::optional<std::string>> mask_of(const FileTree& files, const std::string& path,
-                                           const std::optional<std::string>& content) {
-  auto link = files.read_link(path);
-  if (!link) return std::unexpected(link.error());
-  if (*link && normalize_path(**link, path.substr(0, path.rfind('/'))) == "/dev/null")
-    return std::optional<std::string>{path + " -> /dev/null"};
-  if (content && content->empty())
-    return std::optional<std::string>{path + " is empty"};
-  return std::optional<std::string>{};
-}
-
-struct Fragment {
-  std::string path{};                 // empty: no such unit
-  std::optional<std::string> mask{};  // set: masked, the unit does not exist for systemd
-};
-
-// The highest-priority file of the unit, as systemd picks it.
-Result<Fragment> find_fragment(const FileTree& files, const std::string& name, Sources& sources) {
-  for (const auto& dir : unit_search_path()) {
-    const std::string path = dir + "/" + name;
-    auto link = files.read_link(path);
-    if (!link) return std::unexpected(link.error());
-    std::optional<std::string> content{};
-    if (!*link || normalize_path(**link, dir) != "/dev/null") {
-      auto read = files.read(path);
-      if (!read) return std::unexpected(read.error());
-      content = *read;
-      if (!content && !*link) continue;
-    }
-    auto mask = mask_of(files, path, content);
-    if (!mask) return std::unexpected(mask.error());
-    if (*mask) return Fragment{path, *mask};
-    if (!content) continue;  // a dangling link
-    sources.contents[path] = *content;
-    return Fragment{path, std::nullopt};
-  }
-  return Fragment{};
-}
-
 // Drop-ins: one name in a higher-priority directory masks the same name below (a link
 // to /dev/null hides it entirely); the survivors apply in name order.
 Result<std::vector<std::string>> collect_unit_dropins(const FileTree& files, const std::string& name) {
@@ -260,6 +222,57 @@ Result<std::vector<systemd::Directive>> service_directives(const FileTree& files
   return out;
 }
 
+// systemd's fnmatch() without flags, for EnvironmentFile= wildcards: `*`, `?`, `[...]`.
+bool glob_match(std::string_view pattern, std::string_view name) {
+  if (pattern.empty()) return name.empty();
+  if (pattern[0] == '*')
+    return glob_match(pattern.substr(1), name) || (!name.empty() && glob_match(pattern, name.substr(1)));
+  if (name.empty()) return false;
+  if (pattern[0] == '?') return glob_match(pattern.substr(1), name.substr(1));
+  if (pattern[0] == '[') {
+    const auto close = pattern.find(']', 2);
+    if (close != std::string_view::npos) {
+      std::string_view set = pattern.substr(1, close - 1);
+      const bool negate = !set.empty() && (set[0] == '!' || set[0] == '^');
+      if (negate) set.remove_prefix(1);
+      bool in = false;
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        if (i + 2 < set.size() && set[i + 1] == '-') {
+          in = in || (name[0] >= set[i] && name[0] <= set[i + 2]);
+          i += 2;
+        } else {
+          in = in || name[0] == set[i];
+        }
+      }
+      return in != negate && glob_match(pattern.substr(close + 1), name.substr(1));
+    }
+  }
+  if (pattern[0] == '\\' && pattern.size() > 1) pattern.remove_prefix(1);
+  return pattern[0] == name[0] && glob_match(pattern.substr(1), name.substr(1));
+}
+
+// The files an EnvironmentFile= names: itself, or those its wildcard (in the last
+// component) matches, in name order as systemd reads them. Empty: nothing there.
+Result<std::vector<std::string>> environment_file_paths(const FileTree& files, const std::string& spelled) {
+  const std::string path = normalize_path(spelled);
+  const std::string dir = path.substr(0, path.rfind('/'));
+  const std::string leaf = path.substr(path.rfind('/') + 1);
+  if (leaf.find_first_of("*?[") == std::string::npos) {
+    auto content = files.read(path);
+    if (!content) return std::unexpected(content.error());
+    return *content ? std::vector<std::string>{path} : std::vector<std::string>{};
+  }
+  if (dir.find_first_of("*?[") != std::string::npos)
+    return fail(fmt::format("EnvironmentFile={}: nodeimg expands wildcards in the file name only, not in directories",
+                            spelled));
+  auto entries = files.list(dir.empty() ? "/" : dir);
+  if (!entries) return std::unexpected(entries.error());
+  std::vector<std::string> out{};
+  for (const auto& e : entries->value_or(std::vector<DirEntry>{}))
+    if (!e.is_directory && glob_match(leaf, e.name)) out.push_back(dir + "/" + e.name);
+  return out;
+}
+
 struct UnitCommand {
   std::vector<systemd::Word> words{};
   std::string working_dir = "/";
@@ -297,19 +310,25 @@ Result<UnitCommand> unit_command(const FileTree& files, UnitSources& unit, const
     }
   }
   for (const auto& ref : env_files) {
-    auto content = files.read(ref.path);
-    if (!content) return std::unexpected(content.error());
-    if (!*content) {
-      if (!ref.optional)
+    auto paths = environment_file_paths(files, ref.path);
+    if (!paths) return std::unexpected(paths.error());
+    if (paths->empty()) {
+      if (ref.optional) unit.absent_environment_files.push_back(ref.path);
+      else
         sources.warnings.push_back(fmt::format("{}: EnvironmentFile={} does not exist (systemd will refuse to start the unit)",
                                                systemd::to_string(ref.origin), ref.path));
       continue;
     }
-    unit.environment_files.push_back(ref.path);
-    sources.contents[ref.path] = **content;
-    auto assignments = systemd::parse_environment_file(ref.path, **content);
-    if (!assignments) return std::unexpected(assignments.error());
-    for (auto& a : *assignments) env[a.name] = a;
+    for (const auto& path : *paths) {
+      auto content = files.read(path);
+      if (!content) return std::unexpected(content.error());
+      if (!*content) continue;
+      unit.environment_files.push_back(path);
+      sources.contents[path] = **content;
+      auto assignments = systemd::parse_environment_file(path, **content);
+      if (!assignments) return std::unexpected(assignments.error());
+      for (auto& a : *assignments) env[a.name] = a;
+    }
   }
   if (exec_start) {
     unit.exec_start = exec_start->origin;
@@ -331,7 +350,9 @@ Result<UnitRead> read_unit(const FileTree& files, const std::string& name, const
   if (!fragment) return std::unexpected(fragment.error());
   if (fragment->path.empty()) return UnitRead{};
   if (fragment->mask) {
-    sources.masked.push_back(fmt::format("{} (masked: {})", name, *fragment->mask));
+    if (std::find(sources.masked.begin(), sources.masked.end(), fmt::format("{} (masked: {})", name, *fragment->mask)) ==
+        sources.masked.end())
+      sources.masked.push_back(fmt::format("{} (masked: {})", name, *fragment->mask));
     return UnitRead{};
   }
   UnitSources unit{.name = name, .fragment = fragment->path};
@@ -342,21 +363,27 @@ Result<UnitRead> read_unit(const FileTree& files, const std::string& name, const
   if (!directives) return std::unexpected(directives.error());
   auto command = unit_command(files, unit, *directives, sources);
   if (!command) return std::unexpected(command.error());
-  unit.embeds_kubelet = embedding_distribution(name).has_value();
+  unit.embeds_kubelet = embedding_distribution(name).has_value() || name == kMicrok8sUnit;
   return UnitRead{.unit = std::move(unit), .command = std::move(*command)};
 }
 
-// The unit: named, or the first candidate that exists and is not masked.
+// The unit: named in nodeimg's configuration, or chosen among the candidates.
 Result<UnitCommand> find_unit(const FileTree& files, const DiscoveryOptions& options, Sources& sources) {
   const bool automatic = options.unit == "auto";
-  const std::vector<std::string> names = automatic ? candidate_units() : std::vector<std::string>{options.unit};
-  for (const auto& name : names) {
-    auto read = read_unit(files, name, options, sources);
-    if (!read) return std::unexpected(read.error());
-    if (read->unit) {
-      sources.unit = std::move(read->unit);
-      return std::move(read->command);
-    }
+  std::optional<std::string> name = options.unit;
+  if (automatic) {
+    auto chosen = choose_unit(files, options, sources);
+    if (!chosen) return std::unexpected(chosen.error());
+    name = *chosen;
+  } else {
+    sources.unit_reason = "kubelet.unit in nodeimg's configuration";
+  }
+  if (!name) return UnitCommand{};
+  auto read = read_unit(files, *name, options, sources);
+  if (!read) return std::unexpected(read.error());
+  if (read->unit) {
+    sources.unit = std::move(read->unit);
+    return std::move(read->command);
   }
   if (!automatic && !sources.masked.empty())
     return fail(fmt::format("unit {} is masked ({}); systemd will not start it", options.unit, sources.masked.back()));
@@ -367,7 +394,63 @@ Result<UnitCommand> find_unit(const FileTree& files, const DiscoveryOptions& opt
 
 }  // namespace
 
+std::optional<std::string> host_path_in(const ContainerRun& run, const std::string& container_path) {
+  const std::string path = normalize_path(container_path);
+  const VolumeMount* best = nullptr;
+  for (const auto& v : run.volumes) {
+    const std::string dest = normalize_path(v.container);
+    const bool under = path == dest || dest == "/" || path.starts_with(dest + "/");
+    if (under && (!best || dest.size() > normalize_path(best->container).size())) best = &v;
+  }
+  if (!best) return std::nullopt;
+  const std::string dest = normalize_path(best->container);
+  return normalize_path(best->host + "/" + (dest == "/" ? path : path.substr(dest.size())));
+}
+
 namespace {
+
+// Options of `podman/docker/nerdctl run` that take no value (all others written without
+// `=` take the next word).
+bool is_boolean_run_option(std::string_view o) {
+  static const std::set<std::string_view> names = {
+      "--privileged", "--rm", "-d", "--detach", "-i", "--interactive", "-t", "--tty", "--init", "--read-only",
+      "--replace", "--no-hosts", "-P", "--publish-all", "-q", "--quiet", "--read-only-tmpfs", "--sig-proxy", "-it"};
+  return names.contains(o);
+}
+
+// `podman run [OPTIONS] IMAGE [COMMAND] FLAGS…`: the volumes, the image, and kubelet's
+// words (argv[0] = the image). nullopt: not a container command line.
+std::optional<ContainerRun> container_run(const std::vector<systemd::Word>& words, std::vector<systemd::Word>& kubelet) {
+  if (words.size() < 3) return std::nullopt;
+  const std::string& bin = words[0].text;
+  const std::string runtime = bin.substr(bin.rfind('/') + 1);
+  if (runtime != "podman" && runtime != "docker" && runtime != "nerdctl") return std::nullopt;
+  std::size_t i = 1;
+  if (words[i].text == "container") ++i;
+  if (i >= words.size() || words[i].text != "run") return std::nullopt;
+  ContainerRun run{.runtime = runtime};
+  for (++i; i < words.size() && words[i].text.starts_with('-'); ++i) {
+    std::string opt = words[i].text, value{};
+    if (const auto eq = opt.find('='); eq != std::string::npos) {
+      value = opt.substr(eq + 1);
+      opt = opt.substr(0, eq);
+    } else if (!is_boolean_run_option(opt) && i + 1 < words.size()) {
+      value = words[++i].text;
+    }
+    if (opt == "-v" || opt == "--volume") {
+      const auto colon = value.find(':');
+      if (colon == std::string::npos) continue;
+      const auto second = value.find(':', colon + 1);
+      run.volumes.push_back({.host = value.substr(0, colon), .container = value.substr(colon + 1, second - colon - 1)});
+    }
+  }
+  if (i >= words.size()) return std::nullopt;
+  run.image = words[i].text;
+  kubelet.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
+  // An explicit command after the image (…/kubelet) is argv[0], not a flag.
+  if (kubelet.size() > 1 && !kubelet[1].text.starts_with('-')) kubelet.erase(kubelet.begin());
+  return run;
+}
 
 // The command line: the running process is the truth now; the unit is what the next
 // restart will run. Flags are edited where the unit defines them.
@@ -377,10 +460,16 @@ void kubelet_command_line(const DiscoveryOptions& options, const UnitCommand& co
     for (const auto& w : command.words) sources.argv.push_back(w.text);
     sources.argv_from =
         "unit " + sources.unit->name + " ExecStart (" + systemd::to_string(*sources.unit->exec_start) + ")";
-    sources.flags = parse_flags(command.words);
+    std::vector<systemd::Word> in_container{};
+    sources.container = container_run(command.words, in_container);
+    sources.flags = parse_flags(sources.container ? in_container : command.words);
+    if (sources.container)
+      for (auto& f : sources.flags)
+        f.not_editable = fmt::format("it is written in the {} run command line of a containerised kubelet", sources.container->runtime);
     // Compare the flags only: a kubelet started through an interpreter or a wrapper has
     // a longer argv[0] part than the unit's ExecStart.
-    const auto& unit_argv = sources.argv;
+    std::vector<std::string> unit_argv{};
+    for (const auto& w : sources.container ? in_container : command.words) unit_argv.push_back(w.text);
     auto ends_with_flags = [&](const std::vector<std::string>& running) {
       const std::size_t n = unit_argv.size() - 1;
       return running.size() >= n &&
@@ -458,6 +547,25 @@ Result<void> embedded_kubelet_args(const FileTree& files, const UnitCommand& com
   return {};
 }
 
+// MicroK8s: kubelet's command line is the args file (read where `current` leads, inside
+// the snap's data directory).
+Result<void> microk8s_flags(const FileTree& files, Sources& sources) {
+  auto args = microk8s_args_file(files);
+  if (!args) return std::unexpected(args.error());
+  auto content = files.read(args->path);
+  if (!content) return std::unexpected(content.error());
+  const std::string text = content->value_or("");
+  sources.contents[args->path] = text;
+  auto words = parse_args_file(args->path, text, args->path.substr(0, args->path.rfind("/args/")));
+  if (!words) return std::unexpected(words.error());
+  words->insert(words->begin(), systemd::Word{.text = "kubelet"});  // argv[0]: kubelite's kubelet
+  for (const auto& w : *words) sources.argv.push_back(w.text);
+  sources.argv_from = "MicroK8s args file " + args->path;
+  sources.flags = parse_flags(*words);
+  sources.args_file = std::move(*args);
+  return {};
+}
+
 Result<void> locate_config_file(const FileTree& files, const DiscoveryOptions& options, const std::string& working_dir,
                                 Sources& sources) {
   const bool embedded = sources.unit && sources.unit->embeds_kubelet;
@@ -477,11 +585,24 @@ Result<void> locate_config_file(const FileTree& files, const DiscoveryOptions& o
         break;
       }
     }
+  } else if (sources.args_file) {
+    sources.config_file_reason = "MicroK8s gives kubelet flags only (no --config in its args file)";
   } else {
     sources.config_file_reason =
         embedded ? sources.unit->name + " generates kubelet's configuration" : "kubelet is started without --config";
   }
   if (!sources.config_file) return {};
+  if (sources.container && options.config_file == "auto") {
+    auto host = host_path_in(*sources.container, *sources.config_file);
+    if (!host)
+      return fail(fmt::format("kubelet runs in a {} container and its --config {} is not a volume from the host: nodeimg "
+                              "cannot reach it (set kubelet.configFile to the host's copy)",
+                              sources.container->runtime, *sources.config_file));
+    if (*host != *sources.config_file)
+      sources.config_file_reason += fmt::format(", {} inside the container", *sources.config_file);
+    sources.config_file = *host;
+    sources.config_file_reason += ", from the host through a --volume";
+  }
   auto content = files.read(*sources.config_file);
   if (!content) return std::unexpected(content.error());
   if (!*content)
@@ -500,6 +621,13 @@ Result<void> choose_dropin_dir(const FileTree& files, const DiscoveryOptions& op
   } else if (const Flag* f = sources.flag("config-dir"); f && f->value && !f->value->empty()) {
     sources.dropin_dir = normalize_path(*f->value, working_dir);
     sources.dropin_dir_reason = "--config-dir" + (f->origin ? " (" + systemd::to_string(*f->origin) + ")" : "");
+    if (sources.container) {
+      auto host = host_path_in(*sources.container, *sources.dropin_dir);
+      if (!host)
+        return fail(fmt::format("kubelet runs in a {} container and its --config-dir {} is not a volume from the host",
+                                sources.container->runtime, *sources.dropin_dir));
+      sources.dropin_dir = *host;
+    }
   } else if (auto distro = sources.unit ? embedding_distribution(sources.unit->name) : std::nullopt) {
     sources.dropin_dir = distro->dropin_dir;
     sources.dropin_dir_reason = sources.unit->name + " reads this drop-in directory";
@@ -541,9 +669,12 @@ Result<Sources> discover(const FileTree& files, const DiscoveryOptions& options)
   Sources sources;
   auto command = find_unit(files, options, sources);
   if (!command) return std::unexpected(command.error());
+  if (!sources.unit_refusal.empty()) return sources;  // nothing below can be trusted without the unit
   kubelet_command_line(options, *command, sources);
-  if (sources.unit && sources.unit->embeds_kubelet)
+  if (sources.unit && embedding_distribution(sources.unit->name))
     if (auto ok = embedded_kubelet_args(files, *command, sources); !ok) return std::unexpected(ok.error());
+  if (sources.unit && sources.unit->name == kMicrok8sUnit)
+    if (auto ok = microk8s_flags(files, sources); !ok) return std::unexpected(ok.error());
   if (auto ok = locate_config_file(files, options, command->working_dir, sources); !ok) return std::unexpected(ok.error());
   if (auto ok = choose_dropin_dir(files, options, command->working_dir, sources); !ok) return std::unexpected(ok.error());
   if (sources.dropin_dir)

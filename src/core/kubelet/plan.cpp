@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "core/common/text.hpp"
+#include "core/kubelet/microk8s.hpp"
 #include "core/kubelet/settings.hpp"
 #include "core/kubelet/systemd_unit.hpp"
 
@@ -206,6 +207,7 @@ struct Routes {
   std::set<TextEdit> text_edits{};
   Values to_file;
   std::set<std::string> to_dropin{};
+  Values to_args{};  // MicroK8s: flags added to its args file
   std::string refusal{};
 };
 
@@ -256,6 +258,13 @@ Routes route(const Sources& sources, const Parsed& parsed, std::vector<SettingSt
     if (values_equal(spec, s.effective, want->second)) continue;
     if (s.source == Source::Flag) {
       route_flag(spec, sources, want->second, s, r);
+    } else if (sources.args_file && !spec.flag.empty()) {
+      // Flags win over any file, and the args file is what MicroK8s supports editing.
+      r.to_args.emplace_back(s.name, want->second);
+      s.edit = fmt::format("flag --{} added to {}", spec.flag, sources.args_file->path);
+    } else if (sources.args_file) {
+      r.refusal = fmt::format("{} has no kubelet flag, and MicroK8s gives kubelet no config file: nowhere to set it",
+                              s.name);
     } else if (sources.dropin_dir) {
       r.to_dropin.insert(s.name);
     } else if (parsed.config) {
@@ -406,6 +415,21 @@ Result<void> plan_own_dropin(const DiscoveryOptions& options, const Sources& sou
   return {};
 }
 
+// MicroK8s: one line per flag at the end of the args file, in the same change as any
+// in-place edit of that file.
+void plan_args_lines(const Sources& sources, const Values& to_args, Plan& result) {
+  if (to_args.empty()) return;
+  const std::string& path = sources.args_file->path;
+  auto it = std::find_if(result.changes.begin(), result.changes.end(), [&](const FileChange& c) { return c.path == path; });
+  if (it == result.changes.end()) {
+    result.changes.push_back({.path = path, .before = sources.contents.at(path), .after = sources.contents.at(path),
+                              .reason = "kubelet flags (MicroK8s args file)"});
+    it = result.changes.end() - 1;
+  }
+  for (const auto& [name, value] : to_args)
+    it->after = append_args_line(*it->after, find_setting(name)->flag, render_scalar(value));
+}
+
 Result<void> plan_config_edit(const Parsed& parsed, const Values& to_file, Plan& result) {
   if (to_file.empty()) return {};
   const Document& doc = *parsed.config;
@@ -466,6 +490,12 @@ Result<void> require_kubelet(const Sources& sources) {
 
 Result<Plan> plan(const FileTree& files, const DiscoveryOptions& options, const Sources& sources,
                   const Values& desired) {
+  // Several kubelet units and nothing says which runs: no value can be trusted.
+  if (!sources.unit_refusal.empty()) {
+    Plan refused;
+    refused.refusal = sources.unit_refusal;
+    return refused;
+  }
   if (auto ok = require_kubelet(sources); !ok) return std::unexpected(ok.error());
   auto parsed = parse_sources(sources);
   if (!parsed) return std::unexpected(parsed.error());
@@ -480,6 +510,7 @@ Result<Plan> plan(const FileTree& files, const DiscoveryOptions& options, const 
   auto planned = [&]() -> Result<void> {
     if (!routes.refusal.empty()) return {};
     if (auto ok = plan_text_edits(files, options, sources, routes.text_edits, result); !ok) return ok;
+    plan_args_lines(sources, routes.to_args, result);
     if (sources.dropin_dir)
       if (auto ok = plan_own_dropin(options, sources, *parsed, desired, routes, *states, result); !ok) return ok;
     if (!routes.refusal.empty()) return {};

@@ -1,0 +1,133 @@
+// Issue 12 on real systemd: an RKE2-like node with both rke2-server.service (first in
+// nodeimg's candidate order, not enabled, not running) and rke2-agent.service (enabled and
+// running the stand-in kubelet). apply must pick the agent from /proc/PID/cgroup, edit
+// what it reads and restart it, leaving the server unit stopped.
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/systemd_container.hpp"
+
+namespace nodeimg::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::string kDropins = "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d";
+
+std::string rke2_unit(const std::string& role, const std::string& other) {
+  // The stand-in kubelet plays rke2 (which runs kubelet in its own cgroup) and reads
+  // RKE2's drop-in directory.
+  return "[Unit]\nDescription=RKE2 " + role + " (stand-in)\nConflicts=rke2-" + other +
+         ".service\nStartLimitIntervalSec=0\n\n[Service]\nEnvironmentFile=-/usr/local/lib/systemd/system/%N.env\n"
+         "ExecStart=/usr/bin/kubelet --config-dir=" + kDropins + "\nRestart=always\nRestartSec=1\n\n"
+         "[Install]\nWantedBy=multi-user.target\n";
+}
+
+class KubeletUnitsOnSystemd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
+                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
+    auto& c = *container_;
+    c.write("/usr/bin/kubelet", c.read("/opt/harness/standin-kubelet"), 0755);
+    c.write(kDropins + "/00-rke2-defaults.conf",
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: 50\n");
+    c.write("/usr/local/lib/systemd/system/rke2-server.service", rke2_unit("server", "agent"));
+    c.write("/usr/local/lib/systemd/system/rke2-agent.service", rke2_unit("agent", "server"));
+    c.write("/usr/local/lib/systemd/system/rke2-agent.env", "HOME=/root\n");
+    c.write("/etc/nodeimg/config.yaml", "kubelet:\n  nodeStatusMaxImages: -1\n  restartTimeout: 20s\n  settle: 2s\n");
+    c.systemctl({"daemon-reload"});
+    c.systemctl({"enable", "rke2-agent.service"});
+    c.systemctl({"start", "rke2-agent.service"});
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
+    container_.reset();
+  }
+
+  void wait_healthy() {
+    for (int i = 0; i < 100; ++i) {
+      auto r = container_->exec({"python3", "-c",
+                                 "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:10248/healthz',"
+                                 "timeout=1).read().decode())"});
+      if (r.exit_code == 0 && r.out == "ok\n") return;
+      container_->exec({"sleep", "0.1"});
+    }
+    FAIL() << "the stand-in kubelet never became healthy: "
+           << container_->exec({"journalctl", "-u", "rke2-agent.service", "--no-pager", "-n", "20"}).out;
+  }
+
+  ProcessResult nodeimg(std::vector<std::string> args) {
+    args.insert(args.begin(), "/opt/nodeimg/nodeimg");
+    return container_->exec(args);
+  }
+
+  static std::unique_ptr<SystemdContainer> container_;
+};
+
+std::unique_ptr<SystemdContainer> KubeletUnitsOnSystemd::container_;
+
+TEST_F(KubeletUnitsOnSystemd, ApplyRestartsTheUnitThatRunsKubeletNotTheFirstCandidate) {
+  auto& c = *container_;
+  wait_healthy();
+  // The standin-node's kubelet.service is not in this container's tree: only the two
+  // rke2 units are candidates.
+  auto status = nodeimg({"kubelet", "status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err << status.out;
+  auto s = json::parse(status.out);
+  EXPECT_EQ(s["unit"]["name"], "rke2-agent.service");
+  EXPECT_NE(s["unitChoice"].get<std::string>().find("runs in its cgroup"), std::string::npos) << s["unitChoice"];
+  ASSERT_EQ(s["unitCandidates"].size(), 2u);
+  EXPECT_EQ(s["unitCandidates"][0]["name"], "rke2-server.service");
+  EXPECT_TRUE(s["unitCandidates"][0]["runningPid"].is_null());
+  EXPECT_TRUE(s["unitCandidates"][0]["enabledBy"].is_null());
+  EXPECT_EQ(s["unitCandidates"][1]["enabledBy"], "/etc/systemd/system/multi-user.target.wants/rke2-agent.service");
+  EXPECT_TRUE(s["unitCandidates"][1]["runningPid"].is_number());
+  EXPECT_EQ(s["unit"]["environmentFiles"], json::array({"/usr/local/lib/systemd/system/rke2-agent.env"}));
+
+  const auto before = c.show("rke2-agent.service", {"InvocationID"});
+  auto r = nodeimg({"kubelet", "apply", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["unit"], "rke2-agent.service");
+  EXPECT_EQ(j["verified"], true);
+  ASSERT_EQ(j["files"].size(), 1u);
+  EXPECT_EQ(j["files"][0]["path"], kDropins + "/99-nodeimg.conf");
+  EXPECT_NE(c.show("rke2-agent.service", {"InvocationID"}).at("InvocationID"), before.at("InvocationID"));
+  EXPECT_EQ(c.show("rke2-server.service", {"ActiveState"}).at("ActiveState"), "inactive");
+  EXPECT_EQ(json::parse(c.read("/run/standin-kubelet/effective.json"))["nodeStatusMaxImages"], -1);
+
+  // With the agent stopped, the enabled unit is still the one (no process decides).
+  c.systemctl({"stop", "rke2-agent.service"});
+  auto stopped = json::parse(nodeimg({"kubelet", "status", "--json"}).out);
+  EXPECT_EQ(stopped["unit"]["name"], "rke2-agent.service");
+  EXPECT_NE(stopped["unitChoice"].get<std::string>().find("the one enabled candidate"), std::string::npos)
+      << stopped["unitChoice"];
+  auto revert = nodeimg({"kubelet", "revert", "--json"});
+  ASSERT_EQ(revert.exit_code, 0) << revert.err << revert.out;
+  EXPECT_EQ(json::parse(revert.out)["verified"], true);
+  EXPECT_EQ(c.show("rke2-agent.service", {"ActiveState"}).at("ActiveState"), "active");
+  EXPECT_EQ(c.show("rke2-server.service", {"ActiveState"}).at("ActiveState"), "inactive");
+  EXPECT_EQ(json::parse(c.read("/run/standin-kubelet/effective.json"))["nodeStatusMaxImages"], 50);
+}
+
+// Two enabled, none running: nodeimg refuses, names both and the configuration key, and
+// writes nothing.
+TEST_F(KubeletUnitsOnSystemd, TwoEnabledAndNoneRunningIsRefused) {
+  auto& c = *container_;
+  c.systemctl({"stop", "rke2-agent.service"});
+  c.systemctl({"enable", "rke2-server.service"});
+  auto r = nodeimg({"kubelet", "apply"});
+  c.systemctl({"disable", "rke2-server.service"});
+  c.systemctl({"start", "rke2-agent.service"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("rke2-server.service"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kubelet.unit"), std::string::npos) << r.err;
+  EXPECT_FALSE(c.exists(kDropins + "/99-nodeimg.conf"));
+}
+
+}  // namespace
+}  // namespace nodeimg::testing
