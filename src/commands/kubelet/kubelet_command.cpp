@@ -19,6 +19,7 @@
 #include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
 #include "core/common/text.hpp"
+#include "core/config/kubelet_combination.hpp"
 #include "core/common/time.hpp"
 #include "core/common/unified_diff.hpp"
 #include "core/kubelet/apply_record.hpp"
@@ -42,6 +43,7 @@ struct Survey {
   std::optional<kubelet::Plan> plan;
   std::string error;
   std::optional<int> running_pid;
+  std::string config_error;  // nodeimg's configuration asks for values kubelet refuses together (exit 2)
 };
 
 // kubelet's files are refused under sticky world-writable directories (see HostFiles).
@@ -83,6 +85,11 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateSto
   auto desired = desired_values(ctx, files, s.sources);
   if (!desired) return std::unexpected(desired.error());
   s.desired = std::move(*desired);
+  if (auto current = kubelet::plan(files, s.options, s.sources, {}); current)
+    if (auto ok = check_kubelet_combination(ctx.config, current->settings, s.desired); !ok) {
+      s.config_error = ok.error().message;
+      return s;
+    }
   auto plan = kubelet::plan(files, s.options, s.sources, s.desired);
   if (plan) s.plan = std::move(*plan);
   else s.error = plan.error().message;
@@ -271,6 +278,10 @@ int kubelet_status(const Context& ctx) {
   StateStore store(files, ctx.state_dir());
   auto s = survey(ctx, files, store);
   if (!s) return report_failure(ctx, Json::object(), "kubelet status: " + s.error().message);
+  if (!s->config_error.empty()) {
+    spdlog::error("kubelet status: {}", s->config_error);
+    return kExitUsage;
+  }
   // nodeimg's own metrics file: sticky directories are fine there, unlike kubelet's files.
   if (s->plan) write_kubelet_metrics(ctx, HostFiles(ctx.options.root), *s->plan);
   const auto url = healthz_of(ctx, *s);
@@ -469,10 +480,10 @@ int restart_and_report(const ApplyRun& run, ServiceManager& bus, const std::opti
   run.j["verified"] = true;
   run.j["mainPID"] = outcome->main_pid;
   run.j["invocationID"] = outcome->invocation_id;
-  log::event(spdlog::level::info,
-             fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
-             {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
-              {"NODEIMG_UNIT", unit}});
+  log::result({.message = fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit,
+                                      format_duration(verify.settle)),
+               .fields = {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
+                          {"NODEIMG_UNIT", unit}}});
   write_kubelet_metrics(run.ctx, HostFiles(run.ctx.options.root), *run.s.plan, /*applied=*/true);
   if (run.ctx.options.json) print_json(run.j);
   else std::cout << fmt::format("restarted {} over D-Bus: healthy ({}), stable for {}\n", unit,
@@ -503,8 +514,8 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
   run.j["effective"] = effective_after(*run.s.plan, true);
   for (const auto& c : changes) {
     if (!run.ctx.options.json) std::cout << diff_of(c);
-    log::event(spdlog::level::info, fmt::format("kubelet apply: {} {}", action_of(c), c.path),
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}});
+    log::result({.message = fmt::format("kubelet apply: {} {}", action_of(c), c.path),
+                 .fields = {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}}});
   }
   if (restart) return restart_and_report(run, **bus, url);
   log::event(spdlog::level::warn, "kubelet apply: changed files; " + kubelet::no_restart_reason(rin),
@@ -516,12 +527,23 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
 }  // namespace
 
 int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
+  // Changing kubelet is never done on a guess: without a configuration file, only on request.
+  if (ctx.on_defaults() && !flags.defaults) {
+    spdlog::error("kubelet apply: refusing to change kubelet without a configuration: {} does not exist; write it "
+                  "(see nodeimg.yaml(5)), pass --config FILE, or pass --defaults to apply the built-in defaults",
+                  ctx.missing_default);
+    return kExitUsage;
+  }
   HostFiles files = kubelet_files(ctx);
   StateStore store(files, ctx.state_dir());
   Json j = {{"changed", false}, {"dryRun", flags.dry_run}, {"files", Json::array()}, {"daemonReload", false},
             {"restarted", false}, {"verified", false}, {"rolledBack", false}};
   auto s = survey(ctx, files, store);
   if (!s) return report_failure(ctx, j, "kubelet apply: " + s.error().message);
+  if (!s->config_error.empty()) {
+    spdlog::error("kubelet apply: {} (nothing was written)", s->config_error);
+    return kExitUsage;
+  }
   const std::string unit = unit_name(*s);
   j["unit"] = unit.empty() ? Json(nullptr) : Json(unit);
   if (const std::string problem = blocker(*s); !problem.empty())
@@ -532,8 +554,8 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
     j["effective"] = effective_after(*s->plan, false);
     if (ctx.options.json) print_json(j);
     else std::cout << "kubelet: nothing to change; every managed setting already has its desired value\n";
-    log::event(spdlog::level::info, "kubelet apply: nothing to change",
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}});
+    log::result({.message = "kubelet apply: nothing to change",
+                 .fields = {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}}});
     write_kubelet_metrics(ctx, HostFiles(ctx.options.root), *s->plan);
     return kExitOk;
   }
@@ -616,8 +638,8 @@ int kubelet_revert(const Context& ctx, const RevertFlags& flags) {
   if (auto ok = store.clear(); !ok) spdlog::warn("kubelet revert: {}", ok.error().message);
   if (restart)
     if (int rc = revert_restart(ctx, files, store, **record, **bus, unit, j); rc != kExitOk) return rc;
-  log::event(spdlog::level::info, fmt::format("kubelet revert: restored {} file(s)", rp.changes.size()),
-             {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", rp.changes.empty() ? "0" : "1"}});
+  log::result({.message = fmt::format("kubelet revert: restored {} file(s)", rp.changes.size()),
+               .fields = {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", rp.changes.empty() ? "0" : "1"}}});
   if (ctx.options.json) print_json(j);
   else if (rp.changes.empty()) std::cout << "kubelet revert: the files are already as they were before the last apply\n";
   return kExitOk;
