@@ -1,17 +1,24 @@
 #include "commands/cli.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "commands/completion.hpp"
 #include "commands/context.hpp"
 #include "commands/doctor/doctor_command.hpp"
 #include "commands/gc/gc_command.hpp"
+#include "commands/json_output.hpp"
 #include "commands/kubelet/kubelet_command.hpp"
 #include "commands/logging.hpp"
 #include "commands/version.hpp"
+#include "core/common/suggest.hpp"
 
 namespace nodeimg {
 
@@ -25,16 +32,19 @@ constexpr const char* kExitCodes =
 // are the same.
 void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("-c,--config", g.config_path,
-                 "Configuration file (default: /etc/nodeimg/config.yaml, under --root when given)");
+                 "Configuration file (default: /etc/nodeimg/config.yaml, under --root when given); it must exist and "
+                 "be readable: nodeimg never falls back to its defaults for a file it was given")
+      ->option_text("FILE");
   app.add_option("--root", g.root,
                  "Treat DIR as the node's filesystem root: read and write under it, read no /proc, restart nothing")
       ->option_text("DIR");
   app.add_flag("--json", g.json, "Machine-readable output on stdout");
-  app.add_flag("-v,--verbose", g.verbosity, "More logging (-vv for trace)");
-  app.add_flag("-q,--quiet", g.quiet, "Log warnings and errors only");
+  app.add_flag("-v,--verbose", g.verbosity, "More logging (-vv for trace); not with -q");
+  app.add_flag("-q,--quiet", g.quiet, "Log warnings and errors only; not with -v");
 }
 
 // The policy options shared by `gc` and `images` (what would the next gc do with ...).
+// Only what changes what a run decides: --concurrency (how a run removes) is gc's alone.
 void add_policy_options(CLI::App& cmd, PolicyOverrides& o) {
   cmd.add_option("--high", o.high, "Start when the image filesystem is this full: 75% used, or \"20GiB free\" (gc.high)")
       ->option_text("THRESHOLD");
@@ -51,7 +61,6 @@ void add_policy_options(CLI::App& cmd, PolicyOverrides& o) {
       ->option_text("N");
   cmd.add_option("--keep", o.keep, "Never remove images matching this glob or regex:EXPR (adds to gc.keep; repeatable)")
       ->option_text("PATTERN");
-  cmd.add_option("--concurrency", o.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")->option_text("N");
 }
 
 constexpr const char* kGcFooter =
@@ -77,6 +86,133 @@ constexpr const char* kDoctorFooter =
     "--json prints the findings as JSON; under --root only files are read, and what was skipped is listed.\n"
     "Exit status: 0 nothing needs attention, 1 a warning or an error, 2 usage or configuration error.";
 
+// ---- Usage errors: what was wrong, where, and the nearest valid spelling ---------------
+
+std::vector<std::string> subcommand_names(const CLI::App& cmd) {
+  std::vector<std::string> names;
+  for (const auto* sub : cmd.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+// "nodeimg kubelet apply": the command's path as typed by the operator.
+std::string command_path(const CLI::App* cmd) {
+  std::string path = cmd->get_name();
+  for (const CLI::App* p = cmd->get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
+  return path;
+}
+
+// An option of `cmd` or of one of its parents (global options are the root's).
+const CLI::Option* find_option(const CLI::App* cmd, const std::string& name) {
+  for (; cmd; cmd = cmd->get_parent())
+    if (const auto* o = cmd->get_option_no_throw(name); o && o->nonpositional()) return o;
+  return nullptr;
+}
+
+std::vector<std::string> option_names(const CLI::App* cmd) {
+  std::vector<std::string> names;
+  for (; cmd; cmd = cmd->get_parent())
+    for (const auto* o : cmd->get_options()) {
+      for (const auto& l : o->get_lnames()) names.push_back("--" + l);
+      for (const auto& sn : o->get_snames()) names.push_back("-" + sn);
+    }
+  return names;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  auto near = nearest_word(word, candidates);
+  return near ? fmt::format("; did you mean \"{}\"?", *near) : std::string(";");
+}
+
+// Where the command line went wrong: the problem when a word could not be placed (an
+// unknown command or option, with the nearest valid one; an argument a command does not
+// take; an option given an empty value), and the deepest command reached, whose --help
+// the message points to.
+struct Placement {
+  std::optional<std::string> problem;
+  std::string command = "nodeimg";
+};
+
+Placement misplaced_word(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cur = &app;
+  const auto placed = [&](std::optional<std::string> problem) {
+    return Placement{.problem = std::move(problem), .command = cur == &app ? "nodeimg" : command_path(cur)};
+  };
+  std::size_t positionals_taken = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 1 && arg[0] == '-') {
+      // --name, --name=value, -x, -xVALUE or a cluster of short flags (-vv): the name is
+      // what comes before "=" (long) or the first letter (short).
+      const bool long_form = arg.starts_with("--");
+      const std::string name = long_form ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
+      const CLI::Option* opt = find_option(cur, name);
+      if (!opt) {
+        const std::string where = cur == &app ? "nodeimg" : command_path(cur);
+        return placed(fmt::format("unknown option \"{}\" for {}{} see `{} --help`", name, where,
+                                  did_you_mean(name, option_names(cur)), where));
+      }
+      // CLI11 takes the next word as the value of "--config=": refuse the empty value first.
+      if (long_form && arg.ends_with('=') && opt->get_items_expected_max() > 0)
+        return placed(fmt::format("{}: an empty value; give one, or leave the option out", name));
+      const bool value_follows = long_form ? arg.find('=') == std::string::npos : arg.size() == 2;
+      if (opt->get_items_expected_max() > 0 && value_follows) ++i;  // skip the option's value
+      continue;
+    }
+    const auto names = subcommand_names(*cur);
+    if (std::find(names.begin(), names.end(), arg) != names.end()) {
+      cur = cur->get_subcommand(arg);
+      positionals_taken = 0;
+      continue;
+    }
+    const auto positionals = cur->get_options([](const CLI::Option* o) { return o->get_positional(); });
+    if (positionals_taken < positionals.size()) {
+      ++positionals_taken;
+      continue;
+    }
+    const std::string where = cur == &app ? "nodeimg" : command_path(cur);
+    if (!names.empty())
+      return placed(fmt::format("unknown {}command \"{}\"{} the {}commands are {} (see `{} --help`)",
+                                cur == &app ? "" : cur->get_name() + " ", arg, did_you_mean(arg, names),
+                                cur == &app ? "" : cur->get_name() + " ", fmt::join(names, ", "), where));
+    return placed(fmt::format("unexpected argument \"{}\": `{}` takes no arguments (see `{} --help`)", arg, where, where));
+  }
+  // Every word placed: a command that needs a subcommand did not get one?
+  const std::string where = cur == &app ? "nodeimg" : command_path(cur);
+  if (const auto names = subcommand_names(*cur); !names.empty() && cur->get_subcommands().empty())
+    return placed(fmt::format("`{}` needs a command: {} (see `{} --help`)", where, fmt::join(names, ", "), where));
+  return placed(std::nullopt);
+}
+
+// CLI11's own words when every word was placed (a value that does not convert, a missing
+// value), pointed at the help of the command concerned.
+std::string usage_message(const CLI::App& app, int argc, char** argv, const std::string& cli11_says) {
+  const Placement p = misplaced_word(app, argc, argv);
+  if (p.problem) return *p.problem;
+  return fmt::format("{} (see `{} --help`)", cli11_says, p.command);
+}
+
+// Usage errors are exit 2, on stderr as "nodeimg: error: …", and under --json also as the
+// error document on stdout. The command line could not be parsed, so --json is looked for
+// by hand.
+int usage_error(int argc, char** argv, const std::string& message) {
+  bool json = false;
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i) json = json || std::string_view(argv[i]) == "--json";
+  log::setup(0, false);
+  spdlog::error("{}", message);
+  if (json) std::cout << error_document(message, kExitUsage, std::nullopt) << std::flush;
+  return kExitUsage;
+}
+
+// Options that contradict each other or mean nothing where they were given.
+std::string contradiction(const GlobalOptions& g, bool csv, bool completion) {
+  if (g.verbosity > 0 && g.quiet) return "-v/--verbose and -q/--quiet contradict each other; give one of them";
+  if (csv && g.json) return "--csv and --json contradict each other: stdout carries one format; give one of them";
+  if (completion && (g.json || g.config_path || g.root != "/"))
+    return "completion takes no --json, --config or --root: the script it prints describes the commands only";
+  return {};
+}
+
 }  // namespace
 
 // A long but flat function on purpose: the command-line table (one block per command, in
@@ -87,6 +223,9 @@ int run_cli(int argc, char** argv) {
                "unused images, exited containers and dead sandboxes before the disk fills (containerd, CRI-O, Docker)."};
   app.name("nodeimg");
   app.footer(kExitCodes);
+  // Whole lines on stdout even into a pipe or a file shared with stderr (2>&1): a log line
+  // never lands inside a result line. (--json holds the document back and writes it once.)
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   app.fallthrough();
@@ -121,6 +260,9 @@ int run_cli(int argc, char** argv) {
   apply->fallthrough();
   apply->add_flag("--dry-run,-n", apply_flags.dry_run, "Print the diff of every file and the restart; change nothing");
   apply->add_flag("--no-restart", apply_flags.no_restart, "Write the files but do not restart kubelet");
+  apply->add_flag("--defaults", apply_flags.defaults,
+                  "Apply nodeimg's built-in defaults when /etc/nodeimg/config.yaml does not exist (without it, apply "
+                  "refuses to change kubelet on a guess)");
   apply->footer(kExitCodes);
 
   RevertFlags revert_flags;
@@ -145,6 +287,8 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str()
       ->option_text("DURATION");
   add_policy_options(*gc, gc_flags.policy);
+  gc->add_option("--concurrency", gc_flags.policy.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")
+      ->option_text("N");
   gc->footer(kGcFooter);
 
   ImagesFlags images_flags;
@@ -152,7 +296,7 @@ int run_cli(int argc, char** argv) {
       "images", "List every image: size, first seen, last used, in use by, pinned or protected, and what the next gc "
                 "would do with it (read-only)");
   images->fallthrough();
-  images->add_flag("--csv", images_flags.csv, "CSV on stdout (--json for JSON)");
+  images->add_flag("--csv", images_flags.csv, "CSV on stdout (--json for JSON; not both)");
   add_policy_options(*images, images_flags.policy);
 
   auto* prepull_cmd = app.add_subcommand(
@@ -179,27 +323,43 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    return usage_error(argc, argv, usage_message(app, argc, argv, e.what()));
   }
+  if (auto problem = contradiction(g, images->parsed() && images_flags.csv, completion->parsed()); !problem.empty())
+    return usage_error(argc, argv, problem);
 
   if (completion->parsed()) return completion_print(app, completion_flags, std::cout);
   log::setup(g.verbosity, g.quiet);
+  JsonStdout json_out(g.json);
+  // The commands that change the node say which configuration they acted on.
+  const bool changes_node = apply->parsed() || gc->parsed() || prepull_cmd->parsed();
   auto ctx = load_context(g);
   if (!ctx) {
     spdlog::error("{}", ctx.error().message);
+    json_out.finish(ctx.error().exit_code(), std::nullopt);
     return ctx.error().exit_code();
   }
   spdlog::debug("configuration: {}", ctx->config_source);
-
-  if (status->parsed()) return kubelet_status(*ctx, status_flags);
-  if (apply->parsed()) return kubelet_apply(*ctx, apply_flags);
-  if (revert->parsed()) return kubelet_revert(*ctx, revert_flags);
-  if (gc->parsed()) return gc_run(*ctx, gc_flags);
-  if (images->parsed()) return images_list(*ctx, images_flags);
-  if (prepull_cmd->parsed()) return prepull(*ctx);
-  if (doctor_cmd->parsed()) return doctor_run(*ctx);
-  return kExitUsage;
+  // (kubelet apply without --defaults refuses instead, saying the same in its error.)
+  const bool refuses = apply->parsed() && !apply_flags.defaults;
+  if (changes_node && ctx->on_defaults() && !refuses) spdlog::warn("{}", defaults_warning(*ctx));
+  const int rc = [&] {
+    try {
+      if (status->parsed()) return kubelet_status(*ctx, status_flags);
+      if (apply->parsed()) return kubelet_apply(*ctx, apply_flags);
+      if (revert->parsed()) return kubelet_revert(*ctx, revert_flags);
+      if (gc->parsed()) return gc_run(*ctx, gc_flags);
+      if (images->parsed()) return images_list(*ctx, images_flags);
+      if (prepull_cmd->parsed()) return prepull(*ctx);
+      if (doctor_cmd->parsed()) return doctor_run(*ctx);
+    } catch (const std::exception& e) {
+      spdlog::critical("fatal: {}", e.what());
+      return static_cast<int>(kExitFailed);
+    }
+    return static_cast<int>(kExitUsage);
+  }();
+  json_out.finish(rc, changes_node ? std::optional<std::string>(ctx->config_source) : std::nullopt);
+  return rc;
 }
 
 }  // namespace nodeimg

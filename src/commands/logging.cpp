@@ -40,6 +40,26 @@ void journal_send(spdlog::level::level_enum level, std::string_view message, con
   sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
+// Remembers what was logged at error level, for the error document of --json.
+class ErrorRecorder final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (msg.level >= spdlog::level::err) messages_.emplace_back(msg.payload.data(), msg.payload.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<std::string> messages_;
+};
+
+std::shared_ptr<ErrorRecorder> recorder = std::make_shared<ErrorRecorder>();
+
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
@@ -62,6 +82,8 @@ bool stderr_is_journal() {
 
 bool to_journal() { return journal_mode; }
 
+std::vector<std::string> errors_logged() { return recorder->messages(); }
+
 void setup(int verbosity, bool quiet) {
   journal_mode = stderr_is_journal();
   show_fields = verbosity > 0;
@@ -70,8 +92,10 @@ void setup(int verbosity, bool quiet) {
     logger = std::make_shared<spdlog::logger>("nodeimg", std::make_shared<JournalSink>());
   } else {
     logger = std::make_shared<spdlog::logger>("nodeimg", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    logger->set_pattern(verbosity > 0 ? "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v" : "nodeimg: %^%l%$: %v");
+    // One layout whatever the verbosity, so that scripts and eyes read -v output alike.
+    logger->set_pattern("nodeimg: %^%l%$: %v");
   }
+  logger->sinks().push_back(recorder);
   logger->set_level(quiet ? spdlog::level::warn
                           : verbosity >= 2 ? spdlog::level::trace
                           : verbosity == 1 ? spdlog::level::debug
@@ -99,6 +123,11 @@ void audit(spdlog::level::level_enum level, std::string_view message, const Fiel
 
 void event(const LogEntry& entry) {
   event(entry.failed ? spdlog::level::err : spdlog::level::info, entry.message, entry.fields);
+}
+
+void result(const LogEntry& entry) {
+  if (entry.failed || journal_mode) return event(entry);
+  event(spdlog::level::debug, entry.message, entry.fields);
 }
 
 }  // namespace nodeimg::log

@@ -59,7 +59,7 @@ class CliOnRoot : public ::testing::Test {
 TEST_F(CliOnRoot, ApplyThenApplyThenRevert) {
   use_platform("kubeadm");
   const std::string original = read("/var/lib/kubelet/config.yaml");
-  auto first = nodeimg({"--root", root_.string(), "kubelet", "apply", "--json"});
+  auto first = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults", "--json"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   auto j = json::parse(first.out);
   EXPECT_EQ(j["changed"], true);
@@ -68,7 +68,7 @@ TEST_F(CliOnRoot, ApplyThenApplyThenRevert) {
   EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), read_expected("/var/lib/kubelet/config.yaml"));
   EXPECT_TRUE(fs::exists(root_ / "var/lib/nodeimg/kubelet/last-apply.json"));
 
-  auto second = nodeimg({"kubelet", "apply", "--json", "--root", root_.string()});
+  auto second = nodeimg({"kubelet", "apply", "--defaults", "--json", "--root", root_.string()});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(json::parse(second.out)["changed"], false);
 
@@ -105,7 +105,7 @@ TEST_F(CliOnRoot, HumanStatusNamesEverySource) {
 
 TEST_F(CliOnRoot, DryRunWritesNothingAtAll) {
   use_platform("eks-al2023-dropin");
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--dry-run"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("--- /dev/null\n+++ b/etc/kubernetes/kubelet/config.json.d/99-nodeimg.conf"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(root_ / "etc/kubernetes/kubelet/config.json.d/99-nodeimg.conf"));
@@ -116,7 +116,7 @@ TEST_F(CliOnRoot, MalformedConfigFileIsRefusedAndLeftByteIdentical) {
   use_platform("kubeadm");
   const std::string broken = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfoo: [1,\n";
   write("/var/lib/kubelet/config.yaml", broken);
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("/var/lib/kubelet/config.yaml: not valid YAML: line"), std::string::npos) << r.err;
   EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), broken);
@@ -128,7 +128,7 @@ TEST_F(CliOnRoot, SymlinkedConfigFileIsRefused) {
   fs::rename(root_ / "var/lib/kubelet/config.yaml", root_ / "var/lib/kubelet/real.yaml");
   fs::create_symlink("real.yaml", root_ / "var/lib/kubelet/config.yaml");
   const std::string original = read("/var/lib/kubelet/real.yaml");
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("is a symlink"), std::string::npos) << r.err;
   EXPECT_EQ(read("/var/lib/kubelet/real.yaml"), original);
@@ -139,7 +139,7 @@ TEST_F(CliOnRoot, ConfigMapInsteadOfKubeletConfigurationIsRefused) {
   use_platform("kubeadm");
   const std::string other = "apiVersion: v1\nkind: ConfigMap\ndata: {}\n";
   write("/var/lib/kubelet/config.yaml", other);
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not a KubeletConfiguration"), std::string::npos) << r.err;
   EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), other);
@@ -155,7 +155,7 @@ TEST_F(CliOnRoot, ConfigurationErrorsExitTwoAndNameFileLineKey) {
       << r.err;
   auto missing = nodeimg({"--config", "/nonexistent/config.yaml", "kubelet", "status"});
   EXPECT_EQ(missing.exit_code, 2);
-  auto usage = nodeimg({"kubelet", "apply", "--frobnicate"});
+  auto usage = nodeimg({"kubelet", "apply", "--defaults", "--frobnicate"});
   EXPECT_EQ(usage.exit_code, 2);
 }
 
@@ -163,7 +163,7 @@ TEST_F(CliOnRoot, ConfiguredSettingsAndAutoCap) {
   use_platform("phalanx");
   write("/etc/nodeimg/config.yaml",
         "kubelet:\n  nodeStatusMaxImages: auto\n  settings:\n    imageGCHighThresholdPercent: 90\n    imageGCLowThresholdPercent: 70\n");
-  auto r = nodeimg({"--root", root_.string(), "--json", "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "--json", "kubelet", "apply", "--defaults"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = json::parse(r.out);
   EXPECT_GE(j["effective"]["nodeStatusMaxImages"].get<long long>(), 1);  // a third of this disk in GB
@@ -175,7 +175,7 @@ TEST_F(CliOnRoot, ConfiguredSettingsAndAutoCap) {
 
 TEST_F(CliOnRoot, RevertRefusesFilesChangedSinceTheApply) {
   use_platform("aks");
-  ASSERT_EQ(nodeimg({"--root", root_.string(), "kubelet", "apply"}).exit_code, 0);
+  ASSERT_EQ(nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"}).exit_code, 0);
   write("/etc/default/kubeletconfig.json", "{\"kind\": \"KubeletConfiguration\", \"apiVersion\": \"kubelet.config.k8s.io/v1beta1\"}\n");
   auto r = nodeimg({"--root", root_.string(), "kubelet", "revert"});
   EXPECT_EQ(r.exit_code, 1);
@@ -200,7 +200,7 @@ TEST_F(CliOnRoot, StatusShowsEverySourceWhenApplyWouldRefuse) {
   EXPECT_EQ(j["settings"][0]["effective"], 5);
   EXPECT_EQ(j["inSync"], false);
   EXPECT_FALSE(j["apply"]["refused"].is_null());
-  auto apply = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto apply = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   EXPECT_EQ(apply.exit_code, 1);
   EXPECT_NE(apply.err.find("nothing was written"), std::string::npos) << apply.err;
   EXPECT_FALSE(fs::exists(root_ / (dir.substr(1) + "/99-nodeimg.conf")));
@@ -213,7 +213,7 @@ TEST_F(CliOnRoot, NewFilesAreRootOwned0644WhateverTheirNeighbours) {
   ::chmod((root_ / dir / "00-k3s-defaults.conf").c_str(), 0600);
   ASSERT_EQ(::chown((root_ / dir / "00-k3s-defaults.conf").c_str(), 1234, 1234), 0);
   ::umask(0);
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   ::umask(022);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   struct stat st {};
@@ -227,9 +227,9 @@ TEST_F(CliOnRoot, AConfigFileOthersCanWriteIsRefused) {
   use_platform("kubeadm");
   const std::string original = read("/var/lib/kubelet/config.yaml");
   ::chmod((root_ / "var/lib/kubelet/config.yaml").c_str(), 0666);
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("writable by others"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("world-writable, mode 0666 (world-writable rule; fix: chmod o-w)"), std::string::npos) << r.err;
   EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), original);
   EXPECT_FALSE(fs::exists(root_ / "var/lib/nodeimg/kubelet/last-apply.json"));
 }
@@ -238,20 +238,20 @@ TEST_F(CliOnRoot, AStickyWorldWritableDirectoryOnTheWayIsRefused) {
   use_platform("kubeadm");
   const std::string original = read("/var/lib/kubelet/config.yaml");
   ::chmod((root_ / "var/lib").c_str(), 01777);
-  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply"});
+  auto r = nodeimg({"--root", root_.string(), "kubelet", "apply", "--defaults"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("directory /var/lib"), std::string::npos) << r.err;
   EXPECT_EQ(read("/var/lib/kubelet/config.yaml"), original);
 }
 
 TEST_F(CliOnRoot, HelpAndVersionEverywhere) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"kubelet", "--help"}, {"kubelet", "apply", "--help"},
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"kubelet", "--help"}, {"kubelet", "apply", "--defaults", "--help"},
                                         {"--version"}, {"kubelet", "status", "--version"}}) {
     auto r = nodeimg(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_FALSE(r.out.empty());
   }
-  EXPECT_NE(nodeimg({"kubelet", "apply", "--help"}).out.find("--dry-run"), std::string::npos);
+  EXPECT_NE(nodeimg({"kubelet", "apply", "--defaults", "--help"}).out.find("--dry-run"), std::string::npos);
 }
 
 }  // namespace

@@ -102,18 +102,19 @@ TEST_F(GcWithoutRuntime, PolicyOptionsAreValidatedLikeTheConfiguration) {
   EXPECT_NE(r.err.find("config.yaml"), std::string::npos) << r.err;
 }
 
-TEST_F(GcWithoutRuntime, AConfigurationThatCannotBeReadIsExitOneAMissingOneTwo) {
-  // A directory where the file should be: reading it fails (an I/O error, not a usage one).
-  fs::create_directories(root_ / "etc/nodeimg/config.yaml");
-  auto unreadable = nodeimg({"--root", root_.string(), "gc", "--dry-run"});
-  EXPECT_EQ(unreadable.exit_code, 1) << unreadable.err;
-  EXPECT_NE(unreadable.err.find("read configuration " + (root_ / "etc/nodeimg/config.yaml").string()), std::string::npos)
-      << unreadable.err;
+// nodeimg never falls back to its defaults for a file it was given or that is there: every
+// configuration that cannot be read is a configuration error (exit 2) naming the path.
+TEST_F(GcWithoutRuntime, AConfigurationThatCannotBeReadIsExitTwoNeverTheDefaults) {
+  fs::create_directories(root_ / "etc/nodeimg/config.yaml");  // a directory where the file should be
+  auto default_dir = nodeimg({"--root", root_.string(), "gc", "--dry-run"});
+  EXPECT_EQ(default_dir.exit_code, 2) << default_dir.err;
+  EXPECT_NE(default_dir.err.find((root_ / "etc/nodeimg/config.yaml").string() + ": is a directory"), std::string::npos)
+      << default_dir.err;
   auto explicit_dir = nodeimg({"--config", (root_ / "etc/nodeimg/config.yaml").string(), "gc", "--dry-run"});
-  EXPECT_EQ(explicit_dir.exit_code, 1) << explicit_dir.err;
+  EXPECT_EQ(explicit_dir.exit_code, 2) << explicit_dir.err;
   auto missing = nodeimg({"--config", (root_ / "nowhere.yaml").string(), "gc", "--dry-run"});
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
-  EXPECT_NE(missing.err.find("nowhere.yaml"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("nowhere.yaml: no such file"), std::string::npos) << missing.err;
 }
 
 TEST_F(GcWithoutRuntime, HelpExplainsThePolicyAndGlobalOptionsWorkOnEitherSide) {

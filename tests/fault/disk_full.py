@@ -54,7 +54,7 @@ def one_case(nodeimg, root, mnt, leave, layout):
     """One apply on a filesystem left with `leave` bytes: 1 if it failed cleanly, 0 if it had room."""
     before = tree(root)
     filler = fill(mnt, leave)
-    r = subprocess.run([nodeimg, "--root", root, "kubelet", "apply"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([nodeimg, "--root", root, "kubelet", "apply", "--defaults"], capture_output=True, text=True, timeout=60)
     os.unlink(filler)
     kept = {k: v for k, v in before.items() if not k.startswith("var/lib/nodeimg/")}
     after = {k: v for k, v in tree(root).items() if not k.startswith("var/lib/nodeimg/")}
@@ -68,7 +68,7 @@ def one_case(nodeimg, root, mnt, leave, layout):
     if after != kept:
         diff = sorted(k for k in set(after) | set(kept) if after.get(k) != kept.get(k))
         raise SystemExit(f"disk_full: FAILED: {where}: files changed or left behind: {diff}")
-    r2 = subprocess.run([nodeimg, "--root", root, "kubelet", "apply"], capture_output=True, text=True)
+    r2 = subprocess.run([nodeimg, "--root", root, "kubelet", "apply", "--defaults"], capture_output=True, text=True)
     if r2.returncode != 0:
         raise SystemExit(f"disk_full: FAILED: {where}: apply after freeing space: {r2.stderr}")
     if leave == 0:

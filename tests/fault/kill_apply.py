@@ -124,7 +124,7 @@ def main():
         shutil.copytree(src, d, symlinks=True)
         old = tree(d)
         t0 = time.monotonic()
-        r = run(nodeimg, d, "apply")
+        r = run(nodeimg, d, "apply", "--defaults")
         took = time.monotonic() - t0
         if r.returncode != 0:
             fail(f"{name}: a clean apply failed: {r.stderr.strip()}", base)
@@ -143,7 +143,7 @@ def main():
         work = os.path.join(base, f"t{trial}")
         shutil.copytree(src, work, symlinks=True)
         delay = rng.uniform(0, took * 1.2)
-        p = subprocess.Popen([nodeimg, "--root", work, "kubelet", "apply"], stdout=subprocess.DEVNULL,
+        p = subprocess.Popen([nodeimg, "--root", work, "kubelet", "apply", "--defaults"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)
@@ -172,7 +172,7 @@ def main():
             if path not in now:
                 fail(f"{name} trial {trial}: {path} disappeared", work)
         counts["old" if state["new"] == 0 else "new" if state["old"] == 0 else "partial"] += 1
-        r = run(nodeimg, work, "apply")
+        r = run(nodeimg, work, "apply", "--defaults")
         if r.returncode != 0:
             fail(f"{name} trial {trial}: the next apply failed: {r.stderr.strip()}", work)
         after = {k: v for k, v in tree(work).items() if not k.startswith("var/lib/nodeimg/")}

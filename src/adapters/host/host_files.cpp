@@ -23,11 +23,20 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-bool trusted(const struct stat& st, StickyDirs sticky_dirs) {
-  const bool owner_ok = st.st_uid == 0 || st.st_uid == ::geteuid();
-  const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+// Which safety rule a file or directory breaks, in words, or "" when it breaks none: owned
+// by root (or by nodeimg's own user), not group-writable, not world-writable (a sticky
+// world-writable directory such as /tmp is tolerated where `sticky_dirs` says so).
+std::string broken_rule(const struct stat& st, StickyDirs sticky_dirs) {
+  const auto mode = st.st_mode & 07777;
+  if (st.st_uid != 0 && st.st_uid != ::geteuid())
+    return fmt::format("it is owned by uid {}, not root (owner rule; fix: chown root)", st.st_uid);
   const bool sticky = (st.st_mode & S_ISVTX) != 0 && sticky_dirs == StickyDirs::Trusted;
-  return owner_ok && (!others_write || sticky);
+  if (sticky) return "";
+  if (st.st_mode & S_IWOTH)
+    return fmt::format("it is world-writable, mode {:04o} (world-writable rule; fix: chmod o-w)", mode);
+  if (st.st_mode & S_IWGRP)
+    return fmt::format("it is group-writable, mode {:04o} (group-writable rule; fix: chmod g-w)", mode);
+  return "";
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -56,10 +65,10 @@ Result<void> check_dir(int fd, const std::string& shown, Mode mode, StickyDirs s
   if (mode != Mode::Write) return {};
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail(fmt::format("stat {}: {}", shown, errno_text(errno)));
-  if (!trusted(st, sticky_dirs))
-    return fail(fmt::format("directory {} is owned by uid {} or writable by others (mode {:o}): a non-root user "
-                            "could redirect the path or replace the file; refusing to write under it",
-                            shown.empty() ? "/" : shown, st.st_uid, st.st_mode & 07777));
+  if (const std::string rule = broken_rule(st, sticky_dirs); !rule.empty())
+    return fail(fmt::format("directory {}: {}: a non-root user could redirect the path or replace the file; refusing "
+                            "to write under it",
+                            shown.empty() ? "/" : shown, rule));
   return {};
 }
 
@@ -270,10 +279,8 @@ Result<std::optional<FileOwnership>> HostFiles::inspect_for_write(const std::str
                             "real file, or set kubelet.configFile)",
                             path));
   if (!S_ISREG(st.st_mode)) return fail(fmt::format("write {}: not a regular file", path));
-  if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    return fail(fmt::format("write {}: the file is owned by uid {} or writable by others (mode {:o}): a non-root user "
-                            "could change it; refusing to edit it (make it root-owned and not group/world-writable)",
-                            path, st.st_uid, st.st_mode & 07777));
+  if (const std::string rule = broken_rule(st, StickyDirs::Refused); !rule.empty())
+    return fail(fmt::format("write {}: {}: a non-root user could change it; refusing to edit it", path, rule));
   return std::optional<FileOwnership>{FileOwnership{st.st_mode & 07777, st.st_uid, st.st_gid}};
 }
 

@@ -13,7 +13,8 @@ namespace nodeimg {
 class RunLock {
  public:
   // Creates `host_path` (and its directory, mode 0755) if needed and waits up to `wait` for
-  // the lock. The error names the file and, when another process holds it, says so.
+  // the lock, then writes its PID into the file. The error names the file and, when another
+  // process holds it, its PID and what to do.
   static Result<RunLock> acquire(const std::string& host_path, std::chrono::milliseconds wait);
 
  private:

@@ -123,12 +123,14 @@ std::optional<gc::RunTotals> count_failed_run(const Context& ctx, const HostFile
 // The policy for this run: the file's, with the command line's overrides.
 Result<gc::Policy> policy_for(const Context& ctx, const gc::PolicyOverrides& overrides) {
   gc::Policy policy = ctx.config.gc;
+  // First, so that the message names where each threshold comes from (file line or option).
+  if (auto ok = check_gc_order(ctx.config, overrides.high, overrides.low); !ok) return std::unexpected(ok.error());
   if (auto ok = gc::apply_overrides(overrides, policy); !ok) return std::unexpected(ok.error());
   return policy;
 }
 
 Result<std::chrono::milliseconds> lock_wait(const GcFlags& flags) {
-  auto wait = parse_duration(flags.lock_timeout);
+  auto wait = parse_duration_with_days(flags.lock_timeout);
   if (!wait) return fail("--lock-timeout: " + wait.error().message);
   if (wait->count() < 0) return fail("--lock-timeout: must not be negative");
   return std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
@@ -205,7 +207,7 @@ void record_run(const Context& ctx, const HostFiles& files, const HistoryStore& 
 void print_gc(const Context& ctx, const gc::GcOutcome& outcome) {
   for (const auto& w : outcome.report.warnings) log::event(spdlog::level::warn, w);
   std::cout << (ctx.options.json ? gc::render_gc_json(outcome) : gc::render_gc_text(outcome));
-  log::event(gc::gc_log_entry(outcome));
+  log::result(gc::gc_log_entry(outcome));
 }
 
 }  // namespace
@@ -312,7 +314,7 @@ int prepull(const Context& ctx) {
   pull_pending(**runtime, items, ctx.config.gc.concurrency);
   std::cout << (ctx.options.json ? gc::render_prepull_json(items) : gc::render_prepull_text(items));
   const LogEntry entry = gc::prepull_log_entry(items);
-  log::event(entry);
+  log::result(entry);
   return entry.failed ? kExitFailed : kExitOk;
 }
 

@@ -20,6 +20,7 @@
 #include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
 #include "core/common/text.hpp"
+#include "core/config/kubelet_combination.hpp"
 #include "core/common/time.hpp"
 #include "core/common/unified_diff.hpp"
 #include "core/kubelet/apply_record.hpp"
@@ -45,6 +46,7 @@ struct Survey {
   std::string error;
   std::optional<int> running_pid;
   kubelet::LiveFacts live;  // kubelet's start time and the deciding files' mtimes
+  std::string config_error;  // nodeimg's configuration asks for values kubelet refuses together (exit 2)
 };
 
 // kubelet's files are refused under sticky world-writable directories (see HostFiles).
@@ -108,6 +110,11 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateSto
   auto desired = desired_values(ctx, files, s.sources);
   if (!desired) return std::unexpected(desired.error());
   s.desired = std::move(*desired);
+  if (auto current = kubelet::plan(files, s.options, s.sources, {}); current)
+    if (auto ok = check_kubelet_combination(ctx.config, current->settings, s.desired); !ok) {
+      s.config_error = ok.error().message;
+      return s;
+    }
   auto plan = kubelet::plan(files, s.options, s.sources, s.desired);
   if (plan) s.plan = std::move(*plan);
   else s.error = plan.error().message;
@@ -418,6 +425,10 @@ int kubelet_status(const Context& ctx, const StatusFlags& flags) {
   StateStore store(files, ctx.state_dir());
   auto s = survey(ctx, files, store);
   if (!s) return report_failure(ctx, Json::object(), "kubelet status: " + s.error().message);
+  if (!s->config_error.empty()) {
+    spdlog::error("kubelet status: {}", s->config_error);
+    return kExitUsage;
+  }
   // nodeimg's own metrics file: sticky directories are fine there, unlike kubelet's files.
   if (s->plan) write_kubelet_metrics(ctx, HostFiles(ctx.options.root), *s->plan);
   const auto url = healthz_of(ctx, *s);
@@ -684,10 +695,10 @@ int restart_and_report(const ApplyRun& run, ServiceManager& bus, const std::opti
   run.j["verified"] = true;
   run.j["mainPID"] = outcome->main_pid;
   run.j["invocationID"] = outcome->invocation_id;
-  log::event(spdlog::level::info,
-             fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit, format_duration(verify.settle)),
-             {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
-              {"NODEIMG_UNIT", unit}});
+  log::result({.message = fmt::format("kubelet apply: restarted {} and verified it healthy for {}", unit,
+                                      format_duration(verify.settle)),
+               .fields = {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "1"}, {"NODEIMG_RESTARTED", "1"},
+                          {"NODEIMG_UNIT", unit}}});
   audit(run.ctx, {.command = "kubelet-apply", .result = "applied", .changes = run.s.plan->changes,
                   .values = planned_values(*run.s.plan), .unit = unit, .kubelet_invocation_id = outcome->invocation_id});
   write_kubelet_metrics(run.ctx, HostFiles(run.ctx.options.root), *run.s.plan, /*applied=*/true);
@@ -722,8 +733,8 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
   run.j["effective"] = effective_after(*run.s.plan, true);
   for (const auto& c : changes) {
     if (!run.ctx.options.json) std::cout << diff_of(c);
-    log::event(spdlog::level::info, fmt::format("kubelet apply: {} {}", action_of(c), c.path),
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}});
+    log::result({.message = fmt::format("kubelet apply: {} {}", action_of(c), c.path),
+                 .fields = {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_FILE", c.path}}});
   }
   if (restart) return restart_and_report(run, **bus, url);
   audit(run.ctx, {.command = "kubelet-apply", .result = "applied", .changes = changes,
@@ -737,12 +748,23 @@ int write_and_restart(const ApplyRun& run, const kubelet::RestartInputs& rin) {
 }  // namespace
 
 int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
+  // Changing kubelet is never done on a guess: without a configuration file, only on request.
+  if (ctx.on_defaults() && !flags.defaults) {
+    spdlog::error("kubelet apply: refusing to change kubelet without a configuration: {} does not exist; write it "
+                  "(see nodeimg.yaml(5)), pass --config FILE, or pass --defaults to apply the built-in defaults",
+                  ctx.missing_default);
+    return kExitUsage;
+  }
   HostFiles files = kubelet_files(ctx);
   StateStore store(files, ctx.state_dir());
   Json j = {{"changed", false}, {"dryRun", flags.dry_run}, {"files", Json::array()}, {"daemonReload", false},
             {"restarted", false}, {"verified", false}, {"rolledBack", false}};
   auto s = survey(ctx, files, store);
   if (!s) return report_failure(ctx, j, "kubelet apply: " + s.error().message);
+  if (!s->config_error.empty()) {
+    spdlog::error("kubelet apply: {} (nothing was written)", s->config_error);
+    return kExitUsage;
+  }
   const std::string unit = unit_name(*s);
   j["unit"] = unit.empty() ? Json(nullptr) : Json(unit);
   if (const std::string problem = blocker(*s); !problem.empty())
@@ -753,8 +775,8 @@ int kubelet_apply(const Context& ctx, const ApplyFlags& flags) {
     j["effective"] = effective_after(*s->plan, false);
     if (ctx.options.json) print_json(j);
     else std::cout << "kubelet: nothing to change; every managed setting already has its desired value\n";
-    log::event(spdlog::level::info, "kubelet apply: nothing to change",
-               {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}});
+    log::result({.message = "kubelet apply: nothing to change",
+                 .fields = {{"NODEIMG_COMMAND", "kubelet-apply"}, {"NODEIMG_CHANGED", "0"}}});
     // The files are right, but the running kubelet may not use them yet (a --no-restart apply).
     for (const auto& p : kubelet::pending_restarts(s->plan->settings, s->sources, s->live))
       spdlog::warn("kubelet apply: restart pending: {}", pending_text(*s, p));
@@ -911,8 +933,8 @@ int kubelet_revert(const Context& ctx, const RevertFlags& flags) {
   if (!rp.changes.empty())
     audit(ctx, {.command = "kubelet-revert", .result = "reverted", .changes = rp.changes, .values = values, .unit = unit,
                 .kubelet_invocation_id = j.value("invocationID", std::string())});
-  log::event(spdlog::level::info, fmt::format("kubelet revert: restored {} file(s)", rp.changes.size()),
-             {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", rp.changes.empty() ? "0" : "1"}});
+  log::result({.message = fmt::format("kubelet revert: restored {} file(s)", rp.changes.size()),
+               .fields = {{"NODEIMG_COMMAND", "kubelet-revert"}, {"NODEIMG_CHANGED", rp.changes.empty() ? "0" : "1"}}});
   if (ctx.options.json) print_json(j);
   else if (rp.changes.empty()) std::cout << "kubelet revert: the files are already as they were; the record is cleared\n";
   return kExitOk;

@@ -10,6 +10,7 @@ namespace nodeimg {
 struct ApplyFlags {
   bool dry_run = false;
   bool no_restart = false;
+  bool defaults = false;  // apply even when running on the built-in defaults (no configuration file)
 };
 
 struct StatusFlags {

@@ -21,10 +21,10 @@ constexpr Unit kUnits[] = {
     {"s", 1'000'000'000},
     {"m", 60'000'000'000},
     {"h", 3'600'000'000'000},
+    {"d", 86'400'000'000'000},  // only with days (parse_duration_with_days)
 };
-}  // namespace
 
-Result<Duration> parse_duration(std::string_view s) {
+Result<Duration> parse(std::string_view s, bool days) {
   const std::string original(s);
   auto invalid = [&](std::string_view why) {
     return fail(fmt::format("invalid duration \"{}\": {}", original, why));
@@ -56,13 +56,20 @@ Result<Duration> parse_duration(std::string_view s) {
         digits = true;
       }
     }
-    if (!digits) return invalid("expected a number");
+    if (!digits)
+      return invalid(i == 0 && !s.empty() && s[0] != '.' && total > 0
+                         ? (days ? "unknown unit (use ns, us, ms, s, m, h or d, e.g. 1d12h)" : "unknown unit (use ns, us, ms, s, m or h)")
+                         : "expected a number");
     s.remove_prefix(i);
     const Unit* unit = nullptr;
     // Longest match first so "ms" is not read as "m" followed by "s".
     for (const auto& u : kUnits)
-      if (s.starts_with(u.name) && (!unit || u.name.size() > unit->name.size())) unit = &u;
-    if (!unit) return invalid("missing or unknown unit (use ns, us, ms, s, m or h)");
+      if (s.starts_with(u.name) && (days || u.name != "d") && (!unit || u.name.size() > unit->name.size())) unit = &u;
+    if (!unit && !days && s.starts_with('d'))
+      return invalid("days are not allowed here: kubelet reads this value and knows only ns, us, ms, s, m and h "
+                     "(write 24h for 1d, 720h for 30d)");
+    if (!unit) return invalid(days ? "missing or unknown unit (use ns, us, ms, s, m, h or d)"
+                                   : "missing or unknown unit (use ns, us, ms, s, m or h)");
     s.remove_prefix(unit->name.size());
     total += value * static_cast<long double>(unit->ns);
     if (total > static_cast<long double>(std::numeric_limits<std::int64_t>::max()))
@@ -71,6 +78,12 @@ Result<Duration> parse_duration(std::string_view s) {
   auto ns = static_cast<std::int64_t>(total);
   return Duration{negative ? -ns : ns};
 }
+
+}  // namespace
+
+Result<Duration> parse_duration(std::string_view s) { return parse(s, false); }
+
+Result<Duration> parse_duration_with_days(std::string_view s) { return parse(s, true); }
 
 std::string format_duration(Duration d) {
   std::int64_t ns = d.count();

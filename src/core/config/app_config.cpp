@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/common/indentation.hpp"
 #include "core/gc/policy.hpp"
 #include "core/gc/threshold.hpp"
 #include "core/kubelet/settings.hpp"
@@ -41,7 +42,7 @@ class Reader {
   Result<Duration> duration(const YAML::Node& n, std::string_view key, bool positive) const {
     auto s = string(n, key);
     if (!s) return std::unexpected(s.error());
-    auto d = parse_duration(*s);
+    auto d = parse_duration_with_days(*s);
     if (!d) return error(n, key, d.error().message);
     if (d->count() < 0 || (positive && d->count() == 0))
       return error(n, key, positive ? "must be greater than 0" : "must not be negative");
@@ -356,15 +357,49 @@ Result<void> parse_gc_key(const Reader& r, const YAML::Node& k, const YAML::Node
   return r.error(k, key, "unknown key");
 }
 
-Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
+Result<void> parse_gc(const Reader& r, const YAML::Node& node, AppConfig& config) {
+  gc::Policy& p = config.gc;
   if (node.IsNull()) return {};
   if (!node.IsMap()) return r.error(node, "gc", "must be a mapping");
   // A copy, not a pointer: the loop's key/value pairs do not outlive an iteration.
   std::optional<YAML::Node> low_node;
   for (const auto& kv : node)
     if (auto ok = parse_gc_key(r, kv.first, kv.second, p, low_node); !ok) return ok;
-  if (auto ordered = gc::check_threshold_order(p.high, p.low); !ordered)
-    return r.error(low_node ? *low_node : node, "gc.low", ordered.error().message);
+  return check_gc_order(p.high, origin_of(config, "gc.high"), p.low, origin_of(config, "gc.low"));
+}
+
+// Tabs in indentation, named by line and column before yaml-cpp says something vaguer.
+Result<void> check_indentation(std::string_view text, std::string_view filename) {
+  if (const auto tab = tab_in_indentation(text))
+    return fail(fmt::format("{}:{}: line {}, column {}: tabs are not allowed for indentation; indent with spaces",
+                            filename, tab->line, tab->line, tab->column));
+  return {};
+}
+
+// One pass over the whole document before reading it: every mapping key is a plain
+// scalar written once (yaml-cpp keeps both copies of a repeated key, and the last would
+// silently win), and `origins` learns the line of every key. Depth is bounded: aliases
+// can nest a document into itself.
+Result<void> index_keys(const YAML::Node& node, const std::string& prefix, std::string_view filename,
+                        std::map<std::string, std::string>& origins, int depth = 0) {
+  if (depth > 32) return fail(fmt::format("{}:{}: nested too deeply", filename, node.Mark().line + 1));
+  if (node.IsSequence())
+    for (const auto& item : node)
+      if (auto ok = index_keys(item, prefix, filename, origins, depth + 1); !ok) return ok;
+  if (!node.IsMap()) return {};
+  std::map<std::string, int> lines;
+  for (const auto& kv : node) {
+    const int line = kv.first.Mark().line + 1;
+    if (!kv.first.IsScalar())
+      return fail(fmt::format("{}:{}: {}a key must be a plain word, not a mapping or a list", filename, line,
+                              prefix.empty() ? "" : prefix + ": "));
+    const std::string key = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
+    if (auto [it, inserted] = lines.emplace(kv.first.Scalar(), line); !inserted)
+      return fail(fmt::format("{}:{}: {}: written twice, at lines {} and {}; keep one of them", filename, line, key,
+                              it->second, line));
+    origins[key] = fmt::format("{}:{}", filename, line);
+    if (auto ok = index_keys(kv.second, key, filename, origins, depth + 1); !ok) return ok;
+  }
   return {};
 }
 
@@ -373,14 +408,17 @@ Result<void> parse_gc(const Reader& r, const YAML::Node& node, gc::Policy& p) {
 Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename) {
   AppConfig config;
   Reader r(filename);
+  if (auto ok = check_indentation(text, filename); !ok) return std::unexpected(ok.error());
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return fail(fmt::format("{}:{}: not valid YAML: {}", filename, e.mark.line + 1, e.msg));
+    return fail(fmt::format("{}:{}: not valid YAML: line {}, column {}: {}", filename, e.mark.line + 1, e.mark.line + 1,
+                            e.mark.column + 1, e.msg));
   }
   if (root.IsNull()) return config;
   if (!root.IsMap()) return fail(fmt::format("{}: the top level must be a mapping", filename));
+  if (auto ok = index_keys(root, "", filename, config.origins); !ok) return std::unexpected(ok.error());
   for (const auto& kv : root) {
     const std::string name = kv.first.Scalar();
     if (name == "kubelet") {
@@ -388,7 +426,7 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view filen
     } else if (name == "runtime") {
       if (auto ok = parse_runtime(r, kv.second, config.runtime); !ok) return std::unexpected(ok.error());
     } else if (name == "gc") {
-      if (auto ok = parse_gc(r, kv.second, config.gc); !ok) return std::unexpected(ok.error());
+      if (auto ok = parse_gc(r, kv.second, config); !ok) return std::unexpected(ok.error());
     } else if (name == "metrics") {
       if (auto ok = parse_metrics(r, kv.second, config.metrics); !ok) return std::unexpected(ok.error());
     } else if (name == "prepull") {
@@ -400,6 +438,40 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view filen
     }
   }
   return config;
+}
+
+std::string origin_of(const AppConfig& config, const std::string& key) {
+  const auto it = config.origins.find(key);
+  return it == config.origins.end() ? "default" : it->second + ", " + key;
+}
+
+Result<void> check_gc_order(const gc::Threshold& high, const std::string& high_origin, const gc::Threshold& low,
+                            const std::string& low_origin) {
+  if (gc::check_threshold_order(high, low)) return {};
+  const bool percent = low.kind == gc::Threshold::Kind::UsedPercent;
+  const bool a_default = high_origin == "default" || low_origin == "default";
+  return fail(fmt::format("gc.low {} ({}) must {} gc.high {} ({}): a run starts at high and frees down to low; {}",
+                          low.text, low_origin, percent ? "be below" : "leave more free space than", high.text,
+                          high_origin, a_default ? "set both" : "change one of them"));
+}
+
+Result<void> check_gc_order(const AppConfig& config, const std::optional<std::string>& high_option,
+                            const std::optional<std::string>& low_option) {
+  gc::Threshold high = config.gc.high, low = config.gc.low;
+  std::string high_origin = origin_of(config, "gc.high"), low_origin = origin_of(config, "gc.low");
+  if (high_option) {
+    auto t = gc::parse_threshold(*high_option);
+    if (!t) return {};
+    high = *t;
+    high_origin = "--high";
+  }
+  if (low_option) {
+    auto t = gc::parse_threshold(*low_option);
+    if (!t) return {};
+    low = *t;
+    low_origin = "--low";
+  }
+  return check_gc_order(high, high_origin, low, low_origin);
 }
 
 long long auto_max_images(std::uint64_t filesystem_bytes) {

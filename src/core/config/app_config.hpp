@@ -2,6 +2,7 @@
 // nodeimg's own configuration (/etc/nodeimg/config.yaml). Parsing is strict: unknown
 // keys, wrong types and out-of-range values are errors naming the file, line and key.
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,10 +51,30 @@ struct AppConfig {
   RuntimeConfig runtime;
   MetricsConfig metrics;
   gc::Policy gc;  // prepull: lives in gc.prepull
+  // Where each value set in the file was written, by key ("gc.high",
+  // "kubelet.settings.imageGCHighThresholdPercent"): "FILE:LINE", for messages that name
+  // where conflicting values come from. Keys left at their default are absent.
+  std::map<std::string, std::string> origins;
 };
 
-// `filename` is used in error messages only. Empty text gives the defaults.
+// `filename` is used in error messages only. Empty text gives the defaults. Refused beyond
+// what each key accepts: a key written twice in one mapping (naming both lines) and tabs
+// used for indentation (naming the line and column).
 Result<AppConfig> parse_app_config(std::string_view text, std::string_view filename);
+
+// Where a value comes from, for messages: its file line and key, the command-line option
+// that overrides it, or "default".
+std::string origin_of(const AppConfig& config, const std::string& key);
+
+// gc.low must free more than gc.high starts at. `high_origin`/`low_origin` say where each
+// comes from (origin_of, or the option "--high"/"--low"); the message names both.
+Result<void> check_gc_order(const gc::Threshold& high, const std::string& high_origin, const gc::Threshold& low,
+                            const std::string& low_origin);
+
+// The same check with the command line's --high/--low over the file's values (each given
+// as typed; one that does not parse is left for gc::apply_overrides to refuse).
+Result<void> check_gc_order(const AppConfig& config, const std::optional<std::string>& high_option,
+                            const std::optional<std::string>& low_option);
 
 // ceil(filesystem size in GB / 3): the Phalanx guidance for a positive image cap.
 long long auto_max_images(std::uint64_t filesystem_bytes);

@@ -10,7 +10,7 @@
 namespace nodeimg::gc {
 
 Result<Seconds> parse_age(std::string_view text) {
-  auto d = parse_duration(text);
+  auto d = parse_duration_with_days(text);
   if (!d) return std::unexpected(d.error());
   if (d->count() < 0) return fail("must not be negative");
   return std::chrono::duration_cast<std::chrono::seconds>(*d).count();

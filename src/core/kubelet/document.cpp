@@ -9,6 +9,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/common/indentation.hpp"
 #include "core/kubelet/settings.hpp"
 #include "core/kubelet/yaml11.hpp"
 #include "core/common/text.hpp"
@@ -264,7 +265,11 @@ class DocumentCounter final : public YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
-std::string yaml_error(const std::string& path, const YAML::Exception& e) {
+std::string yaml_error(const std::string& path, const std::string& text, const YAML::Exception& e) {
+  if (const auto tab = tab_in_indentation(text))
+    return fmt::format("{}: not valid YAML: line {}, column {}: tabs are not allowed for indentation (kubelet refuses "
+                       "them too); indent with spaces",
+                       path, tab->line, tab->column);
   return fmt::format("{}: not valid YAML: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg);
 }
 
@@ -305,7 +310,7 @@ Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
                               "nodeimg refuses to guess (keep one document)",
                               doc.path));
   } catch (const YAML::Exception& e) {
-    return fail(yaml_error(doc.path, e));
+    return fail(yaml_error(doc.path, doc.text, e));
   }
   if (builder.refusal)
     return fail(fmt::format("{}: {}: nodeimg does not model this YAML construct and will not claim what kubelet reads; "
