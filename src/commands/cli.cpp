@@ -133,6 +133,8 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str()
       ->option_text("DURATION");
   add_policy_options(*gc, gc_flags.policy);
+  gc->add_option("-o,--output", gc_flags.output, "wide: every column, nothing cut, the long reason beside each code")
+      ->check(CLI::IsMember({"wide"}))->option_text("wide");
   gc->footer(kGcFooter);
 
   ImagesFlags images_flags;
@@ -142,6 +144,8 @@ int run_cli(int argc, char** argv) {
   images->fallthrough();
   images->add_flag("--csv", images_flags.csv, "CSV on stdout (--json for JSON)");
   add_policy_options(*images, images_flags.policy);
+  images->add_option("-o,--output", images_flags.output, "wide: every column, nothing cut, the long reason beside each code")
+      ->check(CLI::IsMember({"wide"}))->option_text("wide");
 
   auto* prepull_cmd = app.add_subcommand(
       "prepull", "Make sure every image listed in prepull: is present (pulls the missing ones, gc.concurrency at a "
