@@ -153,8 +153,12 @@ TEST_F(JsonOutput, DryRunListsTheWorstCaseMarkedAndImagesAgrees) {
                                                       {id_of('d'), "protected"},
                                                       {id_of('e'), "protected"}}));
   for (const auto& e : images["images"]) {
-    if (e["id"] == id_of('d')) EXPECT_EQ(e["code"], "in-use");
-    if (e["id"] == id_of('e')) EXPECT_EQ(e["rule"], "reg.test/keepme:*");
+    if (e["id"] == id_of('d')) {
+      EXPECT_EQ(e["code"], "in-use");
+    }
+    if (e["id"] == id_of('e')) {
+      EXPECT_EQ(e["rule"], "reg.test/keepme:*");
+    }
   }
 }
 
@@ -169,7 +173,9 @@ TEST_F(JsonOutput, TablesFitTheTerminalAndWideShowsEverything) {
       const auto nl = r.out.find('\n', start);
       const std::string line = r.out.substr(start, nl - start);
       table = table || line.starts_with("REFERENCE") || line.starts_with("IMAGE ID");
-      if (table) EXPECT_LE(line.size() - std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) == 0x80; }), width) << line;
+      if (table) {
+        EXPECT_LE(line.size() - std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) == 0x80; }), width) << line;
+      }
       start = nl + 1;
     }
     if (width < 80) continue;

@@ -337,7 +337,8 @@ TEST(GcPlanner, ImagesBeyondWhatLowNeedsStayWithAReason) {
   EXPECT_EQ(removed(plan.images).size(), 1u);
   const auto& kept = plan.images[1];
   EXPECT_FALSE(kept.remove);
-  EXPECT_TRUE(contains(kept.reason, "not needed")) << kept.reason;
+  EXPECT_TRUE(kept.reserve);
+  EXPECT_TRUE(contains(kept.reason, "removed only if needed")) << kept.reason;
   EXPECT_EQ(plan.estimated_freed, 1 * kGiB);
 }
 

@@ -90,8 +90,10 @@ Node generate(std::mt19937& rng) {
                                 .image = target.tags.empty() || pick(2) == 0 ? target.id : target.tags[0],
                                 .state = states[pick(4)], .created_at = kNow - pick(3 * 86400)});
   }
-  const std::uint64_t size = 10'000 * kMiB;
-  n.inv.usage = {.mountpoint = "/", .size_bytes = size, .available_bytes = size / 100 * static_cast<std::uint64_t>(pick(101)),
+  // Mostly under pressure (60 % to 100 % used), with what must be freed of the order of the
+  // images' sizes: planned removals, reserves and shortfalls all come up.
+  const std::uint64_t size = 3'000 * kMiB;
+  n.inv.usage = {.mountpoint = "/", .size_bytes = size, .available_bytes = size / 100 * static_cast<std::uint64_t>(pick(41)),
                  .inodes = 1000, .inodes_free = static_cast<std::uint64_t>(pick(1001))};
   n.policy.min_age = pick(2) == 0 ? 0 : 3600 * pick(48);
   n.policy.max_unused_age = pick(3) == 0 ? 86400 * (1 + pick(30)) : 0;
@@ -119,7 +121,8 @@ std::map<std::string, std::string> dry_run_listing(const gc::Inventory& inv, con
                {.concurrency = 1, .dry_run = true}, report);
   EXPECT_TRUE(runtime.images.empty() && runtime.containers.empty() && runtime.sandboxes.empty());
   std::map<std::string, std::string> out;
-  for (const auto& e : json::parse(gc::render_gc_json({.report = report, .plan = plan, .policy = policy}))["removed"])
+  const json doc = json::parse(gc::render_gc_json({.report = report, .plan = plan, .policy = policy}));
+  for (const auto& e : doc["removed"])
     if (e["kind"] == "image") out[e["id"]] = e["decision"];
   return out;
 }
@@ -148,7 +151,8 @@ TEST(GcTruth, ARealRunRemovesOnlyWhatTheDryRunAndImagesListAndAtWorstAllOfIt) {
     const auto listed = dry_run_listing(node.inv, plan, node.policy);
     const auto view = gc::images_view(node.inv, plan, node.policy, "fake", kNow);
     std::map<std::string, std::string> marked;
-    for (const auto& e : json::parse(gc::render_images_json(view))["images"]) marked[e["id"]] = e["nextGc"];
+    const json images = json::parse(gc::render_images_json(view));
+    for (const auto& e : images["images"]) marked[e["id"]] = e["nextGc"];
 
     const auto planned = ids_where(plan.images, [](const gc::Decision& d) { return d.remove || d.reserve; });
     std::set<std::string> from_listing;
@@ -159,8 +163,9 @@ TEST(GcTruth, ARealRunRemovesOnlyWhatTheDryRunAndImagesListAndAtWorstAllOfIt) {
     // Worst case: the disk never looks any better than before the run.
     const auto worst = real_run(node.inv, plan, node.policy, [&]() -> Result<gc::FilesystemUsage> { return node.inv.usage; });
     for (const auto& id : worst) EXPECT_TRUE(listed.contains(id)) << id << " removed but not listed by the dry run";
-    if (plan.over_high || plan.inode_pressure)
+    if (plan.over_high || plan.inode_pressure) {
       EXPECT_EQ(worst, planned) << "under pressure that never lifts, the run takes every reserve";
+    }
     with_reserves += plan.reserves() > 0 ? 1 : 0;
     for (const auto& id : worst) reserves_taken += listed.at(id) == "remove-if-needed" ? 1 : 0;
 

@@ -40,7 +40,7 @@ struct Node {
   Node() {
     for (int i = 0; i < 6; ++i) {
       const std::string id = "sha256:" + std::string(63, 'a') + std::to_string(i);
-      inv.images.push_back({.id = id, .tags = {"reg.test/app:" + std::to_string(i)}, .size = 4 * kGiB, .pinned = i == 5});
+      inv.images.push_back({.id = id, .tags = {"reg.test/app:" + std::to_string(i)}, .size = 8 * kGiB, .pinned = i == 5});
       history[id] = {.first_seen = kNow - 90 * 86400, .last_used = kNow - (10 - i) * 86400};
     }
     inv.containers = {{.id = "c1", .name = "web", .image = "reg.test/app:4", .state = ContainerState::Running}};

@@ -247,7 +247,7 @@ std::string situation_text(const Plan& plan, const Policy& policy, const Filesys
   std::size_t planned = 0;
   for (const auto& d : plan.images)
     if (d.remove) ++planned, planned_bytes += d.size;
-  out += fmt::format("{}; next gc: {} images to remove ({}), {} more if needed ({})", state, planned,
+  out += fmt::format("{}; next gc: {} image{} to remove ({}), {} more if needed ({})", state, planned, planned == 1 ? "" : "s",
                      human_bytes(planned_bytes), plan.reserves(), human_bytes(plan.reserve_bytes()));
   return out;
 }
@@ -284,7 +284,7 @@ Table gc_table(const GcOutcome& run, const std::vector<Line>& lines, const Layou
                       {.header = "ID", .drop = 3},
                       {.header = "NAME", .shrinks = true, .min_width = 20, .keep = Keep::End},
                       {.header = "SIZE", .right = true, .drop = 1},
-                      {.header = "REASON", .shrinks = true, .min_width = 12}}};
+                      {.header = "REASON", .shrinks = true, .min_width = 17}}};
   if (layout.wide) t.columns.push_back({.header = "DETAIL"});
   auto row = [&](std::string action, ObjectKind kind, const std::string& id, const std::string& name, std::string size,
                  std::string reason, const std::string& detail) {
@@ -415,6 +415,10 @@ std::string render_images_csv(const ImagesView& view) {
 
 namespace {
 
+// Column widths: at 80 columns an images row keeps REFERENCE (20, cut at the front so the
+// tag stays), SIZE, FIRST SEEN, NEXT GC and a REASON of 17 ("lru#12 unused 40d"); the id and
+// last use come back from 88 columns on.
+
 // The reference a row shows: the first tag (or digest, or "<none>"), and how many more.
 std::string row_reference(const Image& image, bool wide) {
   std::vector<std::string> refs = image.tags;
@@ -428,12 +432,12 @@ std::string row_reference(const Image& image, bool wide) {
 Table images_table(const ImagesView& view, const Layout& layout) {
   const bool wide = layout.wide;
   Table t{.columns = {{.header = "IMAGE ID", .drop = 3},
-                      {.header = "REFERENCE", .shrinks = true, .min_width = 24, .keep = Keep::End},
+                      {.header = "REFERENCE", .shrinks = true, .min_width = 20, .keep = Keep::End},
                       {.header = "SIZE", .right = true, .drop = 1},
                       {.header = "FIRST SEEN", .right = true, .drop = 2},
                       {.header = "LAST USED", .right = true, .drop = 4},
                       {.header = "NEXT GC"},
-                      {.header = "REASON", .shrinks = true, .min_width = 12}}};
+                      {.header = "REASON", .shrinks = true, .min_width = 17}}};
   if (wide) {
     t.columns.insert(t.columns.begin() + 5, Column{.header = "IN USE BY"});
     t.columns.push_back({.header = "DETAIL"});
@@ -442,7 +446,7 @@ Table images_table(const ImagesView& view, const Layout& layout) {
     const Decision& d = *r.decision;
     auto when = [&](Seconds at) { return wide ? time_text(at) : compact_age(view.now - at) + " ago"; };
     std::vector<std::string> cells = {short_id(r.image->id), row_reference(*r.image, wide), human_bytes(r.image->size),
-                                      when(d.first_seen), r.users.empty() ? when(d.last_used) : "in use"};
+                                      when(d.first_seen), when(d.last_used)};
     if (wide) cells.push_back(fmt::format("{}", fmt::join(r.users, ",")));
     cells.push_back(std::string(to_string(next_gc(d))));
     cells.push_back(short_reason(d, view.now));

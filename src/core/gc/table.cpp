@@ -119,7 +119,7 @@ std::string render_table(const Table& t, std::size_t width) {
   std::vector<std::size_t> natural(n);
   for (std::size_t i = 0; i < n; ++i) {
     natural[i] = display_width(t.columns[i].header);
-    for (const auto& row : t.rows) natural[i] = std::max(natural[i], i < row.size() ? display_width(row[i]) : 0);
+    for (const auto& row : t.rows) natural[i] = std::max(natural[i], i < row.size() ? display_width(row[i]) : std::size_t{0});
   }
   std::vector<bool> shown(n, true);
   std::vector<std::size_t> widths = natural;
@@ -151,7 +151,8 @@ std::string render_table(const Table& t, std::size_t width) {
     out += l + "\n";
   };
   line([&](std::size_t i) -> std::string_view { return t.columns[i].header; });
-  for (const auto& row : t.rows) line([&](std::size_t i) -> std::string_view { return i < row.size() ? row[i] : ""; });
+  for (const auto& row : t.rows)
+    line([&](std::size_t i) { return i < row.size() ? std::string_view(row[i]) : std::string_view(); });
   return out;
 }
 
