@@ -289,6 +289,8 @@ int run_cli(int argc, char** argv) {
   add_policy_options(*gc, gc_flags.policy);
   gc->add_option("--concurrency", gc_flags.policy.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")
       ->option_text("N");
+  gc->add_option("-o,--output", gc_flags.output, "wide: every column, nothing cut, the long reason beside each code")
+      ->check(CLI::IsMember({"wide"}))->option_text("wide");
   gc->footer(kGcFooter);
 
   ImagesFlags images_flags;
@@ -298,6 +300,8 @@ int run_cli(int argc, char** argv) {
   images->fallthrough();
   images->add_flag("--csv", images_flags.csv, "CSV on stdout (--json for JSON; not both)");
   add_policy_options(*images, images_flags.policy);
+  images->add_option("-o,--output", images_flags.output, "wide: every column, nothing cut, the long reason beside each code")
+      ->check(CLI::IsMember({"wide"}))->option_text("wide");
 
   auto* prepull_cmd = app.add_subcommand(
       "prepull", "Make sure every image listed in prepull: is present (pulls the missing ones, gc.concurrency at a "

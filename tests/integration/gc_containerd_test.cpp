@@ -161,7 +161,7 @@ TEST_F(GcOnContainerd, ImagesListsUseProtectionAndTheNextGc) {
   std::map<std::string, json> by_tag;
   for (const auto& i : j["images"]) by_tag[i["tags"][0]] = i;
   EXPECT_EQ(by_tag["reg.test/shown:1"]["inUseBy"].size(), 1u);
-  EXPECT_EQ(by_tag["reg.test/shown:1"]["nextGc"], "keep");
+  EXPECT_EQ(by_tag["reg.test/shown:1"]["nextGc"], "protected");
   EXPECT_NE(by_tag["reg.test/shown:2"]["reason"].get<std::string>().find("keep"), std::string::npos);
   EXPECT_NE(by_tag[kPause]["reason"].get<std::string>().find("sandbox"), std::string::npos);
   auto csv = nodeimg({"images", "--csv"});

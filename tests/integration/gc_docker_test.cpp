@@ -186,10 +186,10 @@ TEST_F(GcOnDocker, ImagesListsUseProtectionAndTheNextGc) {
   std::map<std::string, json> by_tag;
   for (const auto& i : j["images"]) by_tag[i["tags"][0]] = i;
   EXPECT_EQ(by_tag["reg.test/shown:1"]["inUseBy"], json::array({"web (running)"})) << j.dump(2);
-  EXPECT_EQ(by_tag["reg.test/shown:1"]["nextGc"], "keep");
+  EXPECT_EQ(by_tag["reg.test/shown:1"]["nextGc"], "protected");
   EXPECT_NE(by_tag["reg.test/shown:1"]["reason"].get<std::string>().find("in use by container web"), std::string::npos);
   EXPECT_TRUE(by_tag["reg.test/shown:2"]["inUseBy"].empty());
-  EXPECT_EQ(by_tag["reg.test/shown:2"]["nextGc"], "keep");
+  EXPECT_EQ(by_tag["reg.test/shown:2"]["nextGc"], "protected");
   EXPECT_NE(by_tag["reg.test/shown:2"]["reason"].get<std::string>().find("keep"), std::string::npos);
   EXPECT_EQ(by_tag["reg.test/shown:3"]["nextGc"], "remove");
   EXPECT_NE(by_tag["reg.test/shown:3"]["reason"].get<std::string>().find("maxImages"), std::string::npos);

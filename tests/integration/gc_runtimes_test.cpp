@@ -20,6 +20,7 @@
 #include "support/files.hpp"
 #include "support/gc_drivers.hpp"
 #include "support/gc_fixture.hpp"
+#include "support/json_schema.hpp"
 #include "support/registry.hpp"
 
 namespace nodeimg::testing {
@@ -27,6 +28,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// What docs/schema/NAME.json finds wrong with `doc`, one line each; "" when it matches.
+std::string schema_errors(const std::string& name, const json& doc) {
+  std::ifstream in(fs::path(NODEIMG_FIXTURES) / "../../docs/schema" / (name + ".json"));
+  std::string out;
+  for (const auto& e : SchemaValidator(json::parse(in)).validate(doc)) out += e + "\n";
+  return out;
+}
 
 template <class Driver>
 class GcOnRuntime : public GcOnDriver<Driver> {};
@@ -80,6 +89,7 @@ TYPED_TEST(GcOnRuntime, MaxImagesReachesItsCount) {
   EXPECT_EQ(report["imagesBefore"], 12u + this->kept_count());
   EXPECT_EQ(report["imagesAfter"], 5);
   EXPECT_EQ(count_removed(report, "image"), 7u + this->kept_count());
+  EXPECT_EQ(schema_errors("gc", report), "") << "a real run's document matches docs/schema/gc.json\n" << report.dump(2);
   EXPECT_TRUE(report["shortfalls"].empty()) << report.dump(2);
   EXPECT_TRUE(report["failures"].empty()) << report.dump(2);
   for (const auto& t : this->driver_.always_kept()) EXPECT_TRUE(this->driver_.tags().contains(t)) << t;

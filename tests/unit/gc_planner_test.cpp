@@ -337,7 +337,8 @@ TEST(GcPlanner, ImagesBeyondWhatLowNeedsStayWithAReason) {
   EXPECT_EQ(removed(plan.images).size(), 1u);
   const auto& kept = plan.images[1];
   EXPECT_FALSE(kept.remove);
-  EXPECT_TRUE(contains(kept.reason, "not needed")) << kept.reason;
+  EXPECT_TRUE(kept.reserve);
+  EXPECT_TRUE(contains(kept.reason, "removed only if needed")) << kept.reason;
   EXPECT_EQ(plan.estimated_freed, 1 * kGiB);
 }
 
@@ -888,6 +889,116 @@ TEST(ContainersUsing, ListsEveryContainerThatRefersToEachImageOnce) {
   EXPECT_TRUE(users[1].empty());
   EXPECT_EQ(describe_container(containers[0]), "by-short-name (running)");
   EXPECT_EQ(describe_container({"0123456789abcdef", "", "", "", "", ContainerState::Exited, 0}), "0123456789ab (exited)");
+}
+
+}  // namespace
+}  // namespace nodeimg::gc
+
+// ---------------------------------------------------------------------------------------
+// reason codes and explained shortfalls (machine-readable decisions)
+
+namespace nodeimg::gc {
+namespace {
+
+TEST(GcPlannerReasons, EveryImageDecisionCarriesACodeTheRuleAndItsLruRank) {
+  Inventory inv;
+  inv.images = {image('a', {"reg.test/old:1"}), image('b', {"reg.test/keep:1"}), image('c', {"reg.test/pre:1"}),
+                image('d', {"reg.test/used:1"}), image('e', {"reg.test/pin:1"}), image('f', {"reg.test/newer:1"})};
+  inv.images[4].pinned = true;
+  inv.containers = {container("c1", "reg.test/used:1", ContainerState::Running)};
+  inv.usage = disk(100 * kGiB, 50 * kGiB);
+  Policy p = quiet_policy();
+  p.keep = {*ReferencePattern::parse("reg.test/keep:*")};
+  p.prepull = {"reg.test/pre:1"};
+  History h = aged(inv, 5);
+  h[id_of('f')].last_used = kNow - kDay;
+  const Plan plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(decision(plan.images, id_of('a')).code, ReasonCode::NotNeeded);
+  EXPECT_EQ(decision(plan.images, id_of('a')).lru_rank, 1u);
+  EXPECT_EQ(decision(plan.images, id_of('f')).lru_rank, 2u);
+  EXPECT_EQ(next_gc(decision(plan.images, id_of('a'))), NextGc::NotNeeded);
+  EXPECT_EQ(decision(plan.images, id_of('b')).code, ReasonCode::Keep);
+  EXPECT_EQ(decision(plan.images, id_of('b')).rule, "reg.test/keep:*");
+  EXPECT_EQ(decision(plan.images, id_of('c')).code, ReasonCode::Prepull);
+  EXPECT_EQ(decision(plan.images, id_of('c')).rule, "reg.test/pre:1");
+  EXPECT_EQ(decision(plan.images, id_of('d')).code, ReasonCode::InUse);
+  EXPECT_EQ(decision(plan.images, id_of('d')).rule, "c1-name");
+  EXPECT_EQ(decision(plan.images, id_of('e')).code, ReasonCode::Pinned);
+  for (const char c : {'b', 'c', 'd', 'e'}) {
+    EXPECT_EQ(next_gc(decision(plan.images, id_of(c))), NextGc::Protected) << c;
+    EXPECT_EQ(decision(plan.images, id_of(c)).lru_rank, 0u) << c;
+  }
+}
+
+TEST(GcPlannerReasons, ContainersAndSandboxesCarryCodesToo) {
+  Inventory inv;
+  inv.images = {image('a', {"reg.test/a:1"})};
+  inv.sandboxes = {sandbox("dead", false), sandbox("live", true), sandbox("held", false)};
+  inv.containers = {container("x", "reg.test/a:1", ContainerState::Exited), container("r", "reg.test/a:1", ContainerState::Running, kNow, "held"),
+                    container("y", "reg.test/a:1", ContainerState::Exited, kNow - kMinute, "dead")};
+  const Plan plan = plan_collection(inv, aged(inv, 1), quiet_policy(), kNow);
+  EXPECT_EQ(decision(plan.containers, "x").code, ReasonCode::Exited);
+  EXPECT_EQ(decision(plan.containers, "r").code, ReasonCode::Running);
+  EXPECT_EQ(decision(plan.containers, "y").code, ReasonCode::WithSandbox);
+  EXPECT_EQ(decision(plan.containers, "y").rule, "dead-pod");
+  EXPECT_EQ(decision(plan.sandboxes, "dead").code, ReasonCode::NotReady);
+  EXPECT_EQ(decision(plan.sandboxes, "live").code, ReasonCode::Ready);
+  EXPECT_EQ(decision(plan.sandboxes, "held").code, ReasonCode::HoldsContainer);
+  EXPECT_EQ(decision(plan.sandboxes, "held").rule, "r-name");
+}
+
+TEST(GcPlannerReasons, ALowShortfallSaysWhatIsNeededWhatIsRemovableAndWhyTheRestStays) {
+  Inventory inv;
+  for (int i = 0; i < 40; ++i) inv.images.push_back(image(static_cast<char>('A' + i), {fmt::format("reg.test/app:{}", i)}, kGiB));
+  for (int i = 0; i < 3; ++i)
+    inv.containers.push_back(container(fmt::format("c{}", i), fmt::format("reg.test/app:{}", i), ContainerState::Running));
+  inv.usage = disk(100 * kGiB, 20 * kGiB);  // 80% used
+  Policy p = quiet_policy();
+  p.high = pct(75);
+  p.low = pct(40);
+  p.min_age = kHour;
+  History h;
+  for (const auto& i : inv.images) h[i.id] = {kNow - 10 * kMinute, kNow - 10 * kMinute};  // all first seen 10 minutes ago
+  const Plan plan = plan_collection(inv, h, p, kNow);
+  ASSERT_EQ(plan.shortfalls.size(), 1u);
+  const Shortfall& s = plan.shortfalls[0];
+  EXPECT_EQ(s.kind, Shortfall::Kind::Low);
+  EXPECT_EQ(s.message, "low 40% needs 40.0 GiB; the removable images hold 0 B: 37 images are younger than gc.minAge (1h), "
+                       "3 are in use");
+  EXPECT_EQ(s.needed_bytes, 40 * kGiB);
+  EXPECT_EQ(s.removable_bytes, 0u);
+  EXPECT_EQ(s.protected_by, (std::vector<ReasonCount>{{.code = ReasonCode::TooYoung, .count = 37}, {.code = ReasonCode::InUse, .count = 3}}));
+}
+
+TEST(GcPlannerReasons, AMaxImagesShortfallCountsWhatStaysPerReason) {
+  Inventory inv;
+  inv.images = {image('a', {"reg.test/a:1"}), image('b', {"reg.test/b:1"}), image('c', {"reg.test/c:1"})};
+  inv.images[0].pinned = true;
+  inv.usage = disk(100 * kGiB, 90 * kGiB);
+  Policy p = quiet_policy();
+  p.max_images = 1;
+  p.keep = {*ReferencePattern::parse("reg.test/b:*")};
+  const Plan plan = plan_collection(inv, aged(inv, 1), p, kNow);
+  ASSERT_EQ(plan.shortfalls.size(), 1u);
+  EXPECT_EQ(plan.shortfalls[0].message, "maxImages 1: 2 images would remain: 1 image is pinned by the runtime, 1 is protected by gc.keep");
+  EXPECT_EQ(plan.shortfalls[0].remaining, 2u);
+}
+
+TEST(GcPlannerReasons, AReserveIsRemoveIfNeededAndCarriesTheThresholdCode) {
+  Inventory inv;
+  inv.images = {image('a', {"reg.test/a:1"}, 12 * kGiB), image('b', {"reg.test/b:1"}, 5 * kGiB)};
+  inv.usage = disk(100 * kGiB, 20 * kGiB);
+  Policy p = quiet_policy();
+  p.high = pct(75);
+  p.low = pct(70);  // 10 GiB to free: the first image covers it by its size
+  History h = aged(inv, 3);
+  h[id_of('b')].last_used = kNow - kDay;
+  const Plan plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(next_gc(decision(plan.images, id_of('a'))), NextGc::Remove);
+  EXPECT_EQ(next_gc(decision(plan.images, id_of('b'))), NextGc::RemoveIfNeeded);
+  EXPECT_EQ(decision(plan.images, id_of('b')).code, ReasonCode::Lru);
+  EXPECT_EQ(decision(plan.images, id_of('b')).lru_rank, 2u);
+  EXPECT_EQ(plan.reserves(), 1u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "commands/doctor/gather.hpp"
 #include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
+#include "core/common/schema_version.hpp"
 
 namespace nodeimg {
 
@@ -33,7 +34,8 @@ nlohmann::json to_json(const doctor::Diagnosis& d, const Context& ctx) {
   nlohmann::json skipped = nlohmann::json::array();
   for (const auto& s : d.skipped) skipped.push_back({{"area", s.area}, {"reason", s.reason}});
   const auto n = count(d);
-  return {{"command", "doctor"},
+  return {{"schemaVersion", kJsonSchemaVersion},
+          {"command", "doctor"},
           {"healthy", !d.needs_attention()},
           {"root", ctx.options.root},
           {"configuration", ctx.config_source},

@@ -16,6 +16,7 @@
 #include "adapters/runtime/runtime_connect.hpp"
 #include "commands/gc/gc_executor.hpp"
 #include "commands/logging.hpp"
+#include "commands/terminal.hpp"
 #include "core/common/parallel.hpp"
 #include "core/gc/metrics.hpp"
 #include "core/gc/planner.hpp"
@@ -204,9 +205,11 @@ void record_run(const Context& ctx, const HostFiles& files, const HistoryStore& 
                  .low_ratio = gc::used_ratio_at(policy.low, size)});
 }
 
-void print_gc(const Context& ctx, const gc::GcOutcome& outcome) {
+gc::Layout layout_for(const std::string& output) { return {.width = terminal_columns(), .wide = output == "wide"}; }
+
+void print_gc(const Context& ctx, const GcFlags& flags, const gc::GcOutcome& outcome) {
   for (const auto& w : outcome.report.warnings) log::event(spdlog::level::warn, w);
-  std::cout << (ctx.options.json ? gc::render_gc_json(outcome) : gc::render_gc_text(outcome));
+  std::cout << (ctx.options.json ? gc::render_gc_json(outcome) : gc::render_gc_text(outcome, layout_for(flags.output)));
   log::result(gc::gc_log_entry(outcome));
 }
 
@@ -245,7 +248,7 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   RunResult run = carry_out(*s, plan, *policy, flags.dry_run);
   run.report.duration_seconds = seconds_since(started);
   if (!flags.dry_run) record_run(ctx, files, store, *s, *policy, run);
-  print_gc(ctx, {.report = run.report, .plan = plan, .policy = *policy});
+  print_gc(ctx, flags, {.report = run.report, .plan = plan, .policy = *policy});
   return run.report.failures.empty() ? kExitOk : kExitFailed;
 }
 
@@ -264,10 +267,10 @@ int images_list(const Context& ctx, const ImagesFlags& flags) {
   for (const auto& w : s->warnings) spdlog::warn("{}", w);
   // Read-only: the history is updated in memory for the view, never written.
   const gc::Plan plan = gc::plan_collection(s->inventory, s->history, *policy, s->now);
-  const gc::ImagesView view = gc::images_view(s->inventory, plan, runtime_label(s->runtime->info()), s->now);
+  const gc::ImagesView view = gc::images_view(s->inventory, plan, *policy, runtime_label(s->runtime->info()), s->now);
   if (ctx.options.json) std::cout << gc::render_images_json(view);
   else if (flags.csv) std::cout << gc::render_images_csv(view);
-  else std::cout << gc::render_images_text(view);
+  else std::cout << gc::render_images_text(view, layout_for(flags.output));
   return kExitOk;
 }
 

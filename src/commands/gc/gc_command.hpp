@@ -14,12 +14,14 @@ using PolicyOverrides = gc::PolicyOverrides;
 
 struct GcFlags {
   bool dry_run = false;
+  std::string output;  // "wide": every column, nothing cut, the long reasons (-o wide)
   std::string lock_timeout = "30s";  // how long to wait for another run to finish
   PolicyOverrides policy;
 };
 
 struct ImagesFlags {
   bool csv = false;
+  std::string output;  // "wide" (-o wide)
   PolicyOverrides policy;
 };
 

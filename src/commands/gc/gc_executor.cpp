@@ -41,13 +41,14 @@ struct Recorder {
                                   .reason = *r == Outcome::NotFound ? d.reason + " (already gone)" : d.reason});
         break;
       case Outcome::InUse:
-        report.skipped.push_back({.kind = kind, .id = d.id, .name = d.name, .reason = "the runtime refused: in use"});
+        report.skipped.push_back(
+            {.kind = kind, .id = d.id, .name = d.name, .reason = "the runtime refused: in use", .code = gc::SkipCode::InUse});
         break;
     }
   }
-  void skip(ObjectKind kind, const gc::Decision& d, std::string reason) {
+  void skip(ObjectKind kind, const gc::Decision& d, gc::SkipCode code, std::string reason) {
     std::lock_guard lock(mutex);
-    report.skipped.push_back({.kind = kind, .id = d.id, .name = d.name, .reason = std::move(reason)});
+    report.skipped.push_back({.kind = kind, .id = d.id, .name = d.name, .reason = std::move(reason), .code = code});
   }
   void fail(ObjectKind kind, const std::string& id, std::string message) {
     std::lock_guard lock(mutex);
@@ -104,7 +105,7 @@ class ImageRemover {
       const auto* d = list[i];
       if (watch_.relieved() && d->phase == gc::Phase::Threshold) {
         if (d->remove)
-          rec_.skip(ObjectKind::Image, *d,
+          rec_.skip(ObjectKind::Image, *d, gc::SkipCode::LowReached,
                     fmt::format("not needed: usage is now {:.1f}% (low {})", rec_.report.after.used_percent(), policy_.low.text));
         continue;
       }
@@ -126,7 +127,7 @@ class ImageRemover {
     std::vector<Go> go;
     for (std::size_t i = 0; i < todo.size(); ++i) {
       if (!users[i].empty()) {
-        rec_.skip(ObjectKind::Image, *todo[i], "came into use since the plan: " + gc::describe_container(*users[i].front()));
+        rec_.skip(ObjectKind::Image, *todo[i], gc::SkipCode::CameIntoUse, "came into use since the plan: " + gc::describe_container(*users[i].front()));
         continue;
       }
       go.push_back({.decision = todo[i], .image = by_id_.at(todo[i]->id)});

@@ -19,6 +19,7 @@
 #include "commands/kubelet/restart_verifier.hpp"
 #include "commands/kubelet_metrics.hpp"
 #include "commands/logging.hpp"
+#include "core/common/schema_version.hpp"
 #include "core/common/text.hpp"
 #include "core/config/kubelet_combination.hpp"
 #include "core/common/time.hpp"
@@ -147,7 +148,10 @@ Json effective_after(const kubelet::Plan& plan, bool applied) {
   return out;
 }
 
-void print_json(const Json& j) { std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
+void print_json(Json j) {
+  j["schemaVersion"] = kJsonSchemaVersion;  // every document, docs/json.md
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 std::string show(const Json& v) { return v.is_null() ? "(unset)" : kubelet::render_scalar(v); }
 

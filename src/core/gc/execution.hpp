@@ -50,6 +50,7 @@ class PressureWatch {
   bool inodes_ = false;    // the plan saw inode usage at or above inodesHigh
   bool relieved_ = true;
   bool measured_ = true;   // the last measurement succeeded
+  std::vector<ReasonCount> protected_by_;  // the plan's: what a measured shortfall explains
 };
 
 }  // namespace nodeimg::gc

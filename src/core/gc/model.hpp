@@ -88,6 +88,39 @@ struct Policy {
 enum class Phase { ExitedContainer, NotReadySandbox, MaxUnusedAge, MaxImages, Threshold };
 std::string_view to_string(Phase p);
 
+// Why a decision was taken, for machines: one fixed code per rule (docs/json.md lists them,
+// docs/schema/*.json enumerate them). The English sentence beside it is for people.
+enum class ReasonCode {
+  // images, removed or removable
+  Lru,            // least recently used while the disk is at or over high
+  InodePressure,  // least recently used while inodes are at or over inodesHigh
+  MaxUnusedAge,
+  MaxImages,
+  NotNeeded,      // removable, but no rule asks for its removal now
+  // images, protected
+  Pinned,
+  Sandbox,        // the sandbox (pause) image, configured or used by a sandbox
+  InUse,          // used by a container
+  Keep,           // a gc.keep pattern (the rule)
+  Prepull,        // a prepull: reference (the rule)
+  KeepNewest,     // one of the N most recently used of a gc.keepNewest repository (the rule)
+  TooYoung,       // first seen (image) or created (container, sandbox) less than minAge ago
+  // containers and sandboxes
+  Exited,         // an exited container, removed
+  NotReady,       // a NotReady sandbox, removed
+  Running,        // a running container (or one in another live state: created, unknown)
+  Ready,          // a ready sandbox
+  Disabled,       // containers.removeExited / sandboxes.removeNotReady is off
+  HoldsContainer, // a NotReady sandbox that holds a container that is or may be running
+  WithSandbox,    // a container kept by its own rules that goes with its removed sandbox
+};
+std::string_view to_string(ReasonCode c);
+
+// What the next gc does with an image: planned, one of the reserves the run takes only
+// while a measurement still shows pressure, removable but not needed, or protected by a rule.
+enum class NextGc { Remove, RemoveIfNeeded, NotNeeded, Protected };
+std::string_view to_string(NextGc n);
+
 struct Decision {
   std::string id{};
   std::string name{};                // first tag, container or sandbox name, for people
@@ -95,13 +128,27 @@ struct Decision {
   std::uint64_t size = 0;
   bool remove = false;
   std::optional<Phase> phase{};      // set when remove
-  std::string reason{};
+  std::string reason{};               // for people: the whole sentence
+  ReasonCode code = ReasonCode::NotNeeded;
+  std::string rule{};                // the rule that decided, where one did: a keep pattern, a
+                                     // prepull reference, a keepNewest repository, a container
+  std::size_t lru_rank = 0;          // images nothing protects: 1-based place in LRU order; else 0
   Seconds first_seen = 0;
   Seconds last_used = 0;
   // A removable image the plan did not select while the disk is under pressure. Image
   // sizes overstate what a removal frees (shared layers), so when re-measuring shows the
   // selected removals were not enough, the executor goes on with these, in plan order.
   bool reserve = false;
+};
+
+// What the next gc does with the image this decision is about.
+NextGc next_gc(const Decision& d);
+
+// How many images one protection code keeps.
+struct ReasonCount {
+  ReasonCode code = ReasonCode::InUse;
+  std::size_t count = 0;
+  bool operator==(const ReasonCount&) const = default;
 };
 
 // Why `low` or `maxImages` cannot be reached. Not a failure: the run did what it could.
@@ -111,9 +158,14 @@ struct Shortfall {
     Low,        // the removable images cannot bring usage down to low
   };
   Kind kind = Kind::Low;
-  std::string message{};  // for people: the figures and why
+  std::string message{};  // for people: the figures and why, with the counts below
+  std::uint64_t needed_bytes = 0;     // Low: what must be freed to reach low (from the plan's measurement)
+  std::uint64_t removable_bytes = 0;  // Low: what the removable images hold (their sizes)
+  std::size_t remaining = 0;          // MaxImages: images that would remain
+  std::vector<ReasonCount> protected_by{};  // the images that stay, counted per protection code
   bool operator==(const Shortfall&) const = default;
 };
+std::string_view to_string(Shortfall::Kind k);
 
 struct Plan {
   std::vector<Decision> containers{};
@@ -125,7 +177,10 @@ struct Plan {
   std::uint64_t estimated_freed = 0;     // sum of planned image sizes
   std::size_t images_after = 0;          // image count if every planned removal succeeds
   std::vector<Shortfall> shortfalls{};
+  std::vector<ReasonCount> protected_by{};  // images protected, per code (most first): what shortfalls explain
   std::size_t removals() const;
+  std::size_t reserves() const;
+  std::uint64_t reserve_bytes() const;
 };
 
 }  // namespace nodeimg::gc

@@ -305,14 +305,18 @@ Decision container_decision(const Container& c, const Policy& policy, Seconds no
   Decision d = object_decision(c.id, c.name, c.created_at);
   const Seconds age = now - c.created_at;
   if (c.state != ContainerState::Exited) {
+    d.code = ReasonCode::Running;
     d.reason = fmt::format("{}", to_string(c.state));
   } else if (!policy.remove_exited_containers) {
+    d.code = ReasonCode::Disabled;
     d.reason = "exited; containers.removeExited is off";
   } else if (age < policy.container_min_age) {
+    d.code = ReasonCode::TooYoung;
     d.reason = fmt::format("exited, created {} ago (< containers.minAge {})", human_age(age), human_age(policy.container_min_age));
   } else {
     d.remove = true;
     d.phase = Phase::ExitedContainer;
+    d.code = ReasonCode::Exited;
     d.reason = fmt::format("exited, created {} ago", human_age(age));
   }
   return d;
@@ -348,19 +352,24 @@ Decision sandbox_decision(const Sandbox& s, const Held& held, const Policy& poli
   Decision d = object_decision(s.id, s.name, s.created_at);
   const Seconds age = now - s.created_at;
   if (s.ready) {
+    d.code = ReasonCode::Ready;
     d.reason = "ready";
   } else if (!policy.remove_not_ready_sandboxes) {
+    d.code = ReasonCode::Disabled;
     d.reason = "not ready; sandboxes.removeNotReady is off";
-  } else if (held.running) {
-    d.reason = fmt::format("not ready, but holds running container {}", container_label(*held.running));
-  } else if (held.unknown) {
-    d.reason = fmt::format("not ready, but holds container {} in an unknown state (it may be running)",
-                           container_label(*held.unknown));
+  } else if (held.running || held.unknown) {
+    const Container& holder = held.running ? *held.running : *held.unknown;
+    d.code = ReasonCode::HoldsContainer;
+    d.rule = container_label(holder);
+    d.reason = held.running ? fmt::format("not ready, but holds running container {}", d.rule)
+                            : fmt::format("not ready, but holds container {} in an unknown state (it may be running)", d.rule);
   } else if (age < policy.sandbox_min_age) {
+    d.code = ReasonCode::TooYoung;
     d.reason = fmt::format("not ready, created {} ago (< sandboxes.minAge {})", human_age(age), human_age(policy.sandbox_min_age));
   } else {
     d.remove = true;
     d.phase = Phase::NotReadySandbox;
+    d.code = ReasonCode::NotReady;
     d.reason = fmt::format("not ready, created {} ago, no running container", human_age(age));
   }
   return d;
@@ -377,8 +386,11 @@ void plan_sandboxes(const Scene& scene, const Policy& policy, Seconds now, Plan&
   for (std::size_t i = 0; i < scene.containers.size(); ++i) {
     Decision& d = plan.containers[i];  // plan.containers follows scene.containers
     const auto sandbox = removed.sandboxes.find(scene.containers[i]->sandbox_id);
-    if (!d.remove && sandbox != removed.sandboxes.end())
+    if (!d.remove && sandbox != removed.sandboxes.end()) {
+      d.code = ReasonCode::WithSandbox;
+      d.rule = sandbox->second;
       d.reason += fmt::format("; goes with its not-ready sandbox {}", sandbox->second);
+    }
   }
 }
 
@@ -482,29 +494,44 @@ struct Shields {
   Seconds now;
 };
 
-// Phase 3: why an image stays; "" when it is a candidate for removal. Runtime and node
-// protections first (pinned, pause image, users), then the operator's (keep, prepull,
-// keepNewest), then minAge.
-std::string why_kept(const Image& image, std::size_t i, const ImageHistory& h, const Shields& s) {
+// Why an image stays: the code, the rule that decided (where one did) and the sentence.
+struct Kept {
+  ReasonCode code = ReasonCode::NotNeeded;
+  std::string rule{};
+  std::string reason{};  // "" when nothing protects the image: a candidate for removal
+};
+
+// Phase 3: why an image stays. Runtime and node protections first (pinned, pause image,
+// users), then the operator's (keep, prepull, keepNewest), then minAge.
+Kept why_kept(const Image& image, std::size_t i, const ImageHistory& h, const Shields& s) {
   const Protections& p = s.protections;
-  if (image.pinned) return "pinned by the runtime";
-  if (p.sandbox_image[i]) return "the sandbox (pause) image";
-  if (const Sandbox* sandbox = p.sandbox_user[i]) return fmt::format("the sandbox image of sandbox {}", sandbox_label(*sandbox));
+  if (image.pinned) return {.code = ReasonCode::Pinned, .reason = "pinned by the runtime"};
+  if (p.sandbox_image[i]) return {.code = ReasonCode::Sandbox, .reason = "the sandbox (pause) image"};
+  if (const Sandbox* sandbox = p.sandbox_user[i])
+    return {.code = ReasonCode::Sandbox, .rule = sandbox_label(*sandbox),
+            .reason = fmt::format("the sandbox image of sandbox {}", sandbox_label(*sandbox))};
   if (const Container* user = p.container_user[i])
-    return fmt::format("in use by container {} ({})", container_label(*user), to_string(user->state));
+    return {.code = ReasonCode::InUse, .rule = container_label(*user),
+            .reason = fmt::format("in use by container {} ({})", container_label(*user), to_string(user->state))};
   std::vector<std::string> refs = image.tags;
   refs.insert(refs.end(), image.digests.begin(), image.digests.end());
   refs.push_back(image.id);
   for (const auto& pattern : s.policy.keep)
     for (const auto& r : refs)
-      if (pattern.matches(r)) return fmt::format("protected by keep rule \"{}\"", pattern.text());
-  if (p.prepulled_as[i]) return fmt::format("protected: in prepull ({})", *p.prepulled_as[i]);
+      if (pattern.matches(r))
+        return {.code = ReasonCode::Keep, .rule = pattern.text(),
+                .reason = fmt::format("protected by keep rule \"{}\"", pattern.text())};
+  if (p.prepulled_as[i])
+    return {.code = ReasonCode::Prepull, .rule = *p.prepulled_as[i],
+            .reason = fmt::format("protected: in prepull ({})", *p.prepulled_as[i])};
   for (const auto& [repo, kept] : s.kept_newest)
     if (kept.ids.contains(image.id))
-      return fmt::format("protected: one of the {} most recently used of {} (keepNewest)", kept.count, repo);
+      return {.code = ReasonCode::KeepNewest, .rule = repo,
+              .reason = fmt::format("protected: one of the {} most recently used of {} (keepNewest)", kept.count, repo)};
   if (s.now - h.first_seen < s.policy.min_age)
-    return fmt::format("first seen {} ago (< minAge {})", human_age(s.now - h.first_seen), human_age(s.policy.min_age));
-  return "";
+    return {.code = ReasonCode::TooYoung,
+            .reason = fmt::format("first seen {} ago (< minAge {})", human_age(s.now - h.first_seen), human_age(s.policy.min_age))};
+  return {};
 }
 
 Decision image_decision(const Image& image, const ImageHistory& h) {
@@ -541,13 +568,22 @@ std::vector<Candidate> plan_images(const Scene& scene, const Inventory& inv, con
   const KeptNewest kept = keep_newest(scene.images, hists, policy);
   const Shields shields{.protections = protections, .kept_newest = kept, .policy = policy, .now = now};
   std::vector<Candidate> candidates;
+  std::map<ReasonCode, std::size_t> protected_by;
   for (std::size_t i = 0; i < scene.images.size(); ++i) {
     Decision d = image_decision(scene.images[i], hists[i]);
-    d.reason = why_kept(scene.images[i], i, hists[i], shields);
-    if (d.reason.empty()) candidates.push_back({.image = i, .h = hists[i]});
+    Kept why = why_kept(scene.images[i], i, hists[i], shields);
+    if (why.reason.empty()) candidates.push_back({.image = i, .h = hists[i]});
+    else ++protected_by[why.code];
+    d.code = why.code;
+    d.rule = std::move(why.rule);
+    d.reason = std::move(why.reason);
     plan.images.push_back(std::move(d));
   }
   sort_lru(candidates, scene.images);
+  for (std::size_t rank = 0; rank < candidates.size(); ++rank) plan.images[candidates[rank].image].lru_rank = rank + 1;
+  for (const auto& [code, count] : protected_by) plan.protected_by.push_back({.code = code, .count = count});
+  std::stable_sort(plan.protected_by.begin(), plan.protected_by.end(),
+                   [](const ReasonCount& a, const ReasonCount& b) { return a.count > b.count; });
   return candidates;
 }
 
@@ -557,10 +593,11 @@ class Selection {
  public:
   Selection(Plan& plan, const std::vector<Image>& images) : plan_(plan), images_(images) {}
   bool selected(const Candidate& c) const { return plan_.images[c.image].remove; }
-  void select(const Candidate& c, Phase phase, std::string reason) {
+  void select(const Candidate& c, Phase phase, ReasonCode code, std::string reason) {
     Decision& d = plan_.images[c.image];
     d.remove = true;
     d.phase = phase;
+    d.code = code;
     d.reason = std::move(reason);
     plan_.estimated_freed += images_[c.image].size;
     ++count_;
@@ -575,12 +612,18 @@ class Selection {
   std::size_t count_ = 0;
 };
 
+// `prefix` and explain_protected(counts), or "" when nothing is protected.
+std::string explained(const std::vector<ReasonCount>& counts, const Policy& policy, std::string_view prefix) {
+  const std::string text = explain_protected(counts, policy);
+  return text.empty() ? "" : std::string(prefix) + text;
+}
+
 // Phase 4a: unused for longer than maxUnusedAge (since last used), whatever the disk.
 void select_unused_too_long(const std::vector<Candidate>& candidates, const Policy& policy, Seconds now, Selection& sel) {
   if (policy.max_unused_age <= 0) return;
   for (const auto& c : candidates)
     if (now - c.h.last_used > policy.max_unused_age)
-      sel.select(c, Phase::MaxUnusedAge,
+      sel.select(c, Phase::MaxUnusedAge, ReasonCode::MaxUnusedAge,
                  fmt::format("unused for {} (> maxUnusedAge {})", human_age(now - c.h.last_used), human_age(policy.max_unused_age)));
 }
 
@@ -593,14 +636,16 @@ void select_over_max_images(const std::vector<Candidate>& candidates, const Poli
   for (const auto& c : candidates) {
     if (sel.remaining() <= policy.max_images) break;
     if (sel.selected(c)) continue;
-    sel.select(c, Phase::MaxImages,
+    sel.select(c, Phase::MaxImages, ReasonCode::MaxImages,
                fmt::format("over maxImages {} ({} images); least recently used (last used {} ago)", policy.max_images, total,
                            human_age(now - c.h.last_used)));
   }
   if (sel.remaining() > policy.max_images)
     plan.shortfalls.push_back({.kind = Shortfall::Kind::MaxImages,
-                               .message = fmt::format("maxImages {}: {} images would remain; the others are protected or in use",
-                                                      policy.max_images, sel.remaining())});
+                               .message = fmt::format("maxImages {}: {} images would remain{}", policy.max_images,
+                                                      sel.remaining(), explained(plan.protected_by, policy, ": ")),
+                               .remaining = sel.remaining(),
+                               .protected_by = plan.protected_by});
 }
 
 std::string inode_reason(const FilesystemUsage& u, const Policy& policy, const std::string& age) {
@@ -624,7 +669,7 @@ void select_for_pressure(const std::vector<Candidate>& candidates, const Filesys
     const bool for_blocks = plan.over_high && planned < plan.bytes_to_free;
     if (!for_blocks && !plan.inode_pressure) break;
     const std::string age = human_age(now - c.h.last_used);
-    sel.select(c, Phase::Threshold,
+    sel.select(c, Phase::Threshold, for_blocks ? ReasonCode::Lru : ReasonCode::InodePressure,
                for_blocks ? fmt::format("{} >= high {}: {} to free to reach low {}; least recently used (last used {} ago); "
                                         "removal stops once re-measured usage is below low",
                                         describe_usage(u), policy.high.text, human_bytes(plan.bytes_to_free), policy.low.text, age)
@@ -633,8 +678,12 @@ void select_for_pressure(const std::vector<Candidate>& candidates, const Filesys
   }
   if (plan.over_high && planned < plan.bytes_to_free)
     plan.shortfalls.push_back({.kind = Shortfall::Kind::Low,
-                               .message = fmt::format("low {}: {} must be freed but the removable images hold only {}",
-                                                      policy.low.text, human_bytes(plan.bytes_to_free), human_bytes(planned))});
+                               .message = fmt::format("low {} needs {}; the removable images hold {}{}", policy.low.text,
+                                                      human_bytes(plan.bytes_to_free), human_bytes(planned),
+                                                      explained(plan.protected_by, policy, ": ")),
+                               .needed_bytes = plan.bytes_to_free,
+                               .removable_bytes = planned,
+                               .protected_by = plan.protected_by});
 }
 
 // The candidates left: reserves under pressure (the executor goes on with them when the
@@ -644,11 +693,19 @@ void mark_reserves(const std::vector<Candidate>& candidates, const FilesystemUsa
     Decision& d = plan.images[c.image];
     if (d.remove) continue;
     d.reserve = plan.over_high || plan.inode_pressure;
-    if (plan.over_high)
-      d.reason = fmt::format("removable, not needed: the planned removals cover the {} to free to reach low {}",
-                             human_bytes(plan.bytes_to_free), policy.low.text);
-    else
+    if (d.reserve) {
+      d.code = plan.over_high ? ReasonCode::Lru : ReasonCode::InodePressure;
+      d.reason = plan.over_high
+                     ? fmt::format("removed only if needed: the planned removals cover the {} to free to reach low {} by "
+                                   "their sizes, but shared layers can make them free less; taken, least recently used "
+                                   "first, while re-measured usage stays above low",
+                                   human_bytes(plan.bytes_to_free), policy.low.text)
+                     : "removed only if needed: taken, least recently used first, while re-measured inode usage stays "
+                       "at or above inodesHigh";
+    } else {
+      d.code = ReasonCode::NotNeeded;
       d.reason = fmt::format("removable, not needed: {}, high {} not reached", describe_usage(u), policy.high.text);
+    }
   }
 }
 
@@ -702,6 +759,52 @@ std::vector<std::vector<const Container*>> containers_using(const std::vector<Im
     std::sort(hits.begin(), hits.end());
     hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
     for (auto i : hits) out[i].push_back(&c);
+  }
+  return out;
+}
+
+namespace {
+
+// What a protection code says of the images it keeps, singular and plural.
+struct Predicate {
+  std::string one;
+  std::string many;
+};
+
+// human_age without a zero remainder: "1h" rather than "1h0m", as an operator writes it.
+std::string span_text(Seconds s) {
+  std::string text = human_age(s);
+  if (text.ends_with("h0m")) text.resize(text.size() - 2);
+  else if (text.ends_with("d0h")) text.resize(text.size() - 2);
+  return text;
+}
+
+Predicate predicate(ReasonCode code, const Policy& policy) {
+  switch (code) {
+    case ReasonCode::TooYoung: {
+      const std::string p = fmt::format("younger than gc.minAge ({})", span_text(policy.min_age));
+      return {.one = p, .many = p};
+    }
+    case ReasonCode::InUse: return {.one = "in use", .many = "in use"};
+    case ReasonCode::Pinned: return {.one = "pinned by the runtime", .many = "pinned by the runtime"};
+    case ReasonCode::Sandbox: return {.one = "a sandbox (pause) image", .many = "sandbox (pause) images"};
+    case ReasonCode::Keep: return {.one = "protected by gc.keep", .many = "protected by gc.keep"};
+    case ReasonCode::Prepull: return {.one = "in prepull", .many = "in prepull"};
+    case ReasonCode::KeepNewest: return {.one = "kept by gc.keepNewest", .many = "kept by gc.keepNewest"};
+    default: return {.one = std::string(to_string(code)), .many = std::string(to_string(code))};
+  }
+}
+
+}  // namespace
+
+std::string explain_protected(const std::vector<ReasonCount>& counts, const Policy& policy) {
+  std::string out;
+  for (const auto& c : counts) {
+    if (c.count == 0) continue;
+    const Predicate p = predicate(c.code, policy);
+    const bool one = c.count == 1;
+    if (out.empty()) out = fmt::format("{} {} {} {}", c.count, one ? "image" : "images", one ? "is" : "are", one ? p.one : p.many);
+    else out += fmt::format(", {} {} {}", c.count, one ? "is" : "are", one ? p.one : p.many);
   }
   return out;
 }

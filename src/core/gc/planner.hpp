@@ -69,6 +69,10 @@ class ReferenceIndex {
 std::vector<std::vector<const Container*>> containers_using(const std::vector<Image>& images,
                                                             const std::vector<Container>& containers);
 
+// The images protection keeps, for people: "37 images are younger than gc.minAge (1h), 3 are
+// in use" (in the order of `counts`); "" when there are none.
+std::string explain_protected(const std::vector<ReasonCount>& counts, const Policy& policy);
+
 // "name (state)", or the short id when the container has no name: how reasons name a user.
 std::string describe_container(const Container& c);
 

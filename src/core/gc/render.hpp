@@ -12,6 +12,13 @@
 
 namespace nodeimg::gc {
 
+// How a table for people is laid out: the terminal's width in columns (0: no limit), and
+// -o wide: every column, nothing cut, the long sentence beside each reason code.
+struct Layout {
+  std::size_t width = 80;
+  bool wide = false;
+};
+
 // ---- gc ----
 
 // A finished (or dry) run with the plan and policy it carried out.
@@ -22,7 +29,7 @@ struct GcOutcome {
 };
 
 std::string render_gc_json(const GcOutcome& run);
-std::string render_gc_text(const GcOutcome& run);
+std::string render_gc_text(const GcOutcome& run, const Layout& layout = {});
 LogEntry gc_log_entry(const GcOutcome& run);
 
 // ---- images ----
@@ -38,16 +45,18 @@ struct ImagesView {
   std::string runtime{};
   FilesystemUsage usage{};
   Seconds now = 0;
+  const Plan* plan = nullptr;
+  const Policy* policy = nullptr;
   std::vector<ImageRow> rows{};  // in the order the next gc would consider them: removals first (LRU)
 };
 
-// The view of `inventory` under `plan` (the plan of that inventory). The inventory and plan
-// must outlive the view.
-ImagesView images_view(const Inventory& inventory, const Plan& plan, std::string runtime, Seconds now);
+// The view of `inventory` under `plan` (the plan of that inventory under `policy`). The
+// inventory, plan and policy must outlive the view.
+ImagesView images_view(const Inventory& inventory, const Plan& plan, const Policy& policy, std::string runtime, Seconds now);
 
 std::string render_images_json(const ImagesView& view);
 std::string render_images_csv(const ImagesView& view);
-std::string render_images_text(const ImagesView& view);
+std::string render_images_text(const ImagesView& view, const Layout& layout = {});
 
 // ---- prepull ----
 
@@ -67,6 +76,14 @@ std::string render_prepull_text(const std::vector<PrepullItem>& items);
 LogEntry prepull_log_entry(const std::vector<PrepullItem>& items);
 
 // ---- shared pieces ----
+
+// The threshold situation, said once above a table: "82.0% used >= high 75%: 2.3 GiB to
+// free to reach low 65%; next gc: 3 remove (1.0 GiB), 2 remove-if-needed (512.0 MiB)".
+std::string situation_text(const Plan& plan, const Policy& policy, const FilesystemUsage& usage);
+// A decision's reason code as a table shows it: "lru#3 unused 23d", "in-use", "keep:<rule>".
+std::string short_reason(const Decision& d, Seconds now);
+// "45s", "12m", "5h", "23d": the largest whole unit.
+std::string compact_age(Seconds s);
 
 // "1a2b3c4d5e6f": the first 12 hex digits of an id, without its "sha256:".
 std::string short_id(const std::string& id);

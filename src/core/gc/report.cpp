@@ -13,6 +13,16 @@ std::string_view to_string(ObjectKind k) {
   return "?";
 }
 
+std::string_view to_string(SkipCode c) {
+  switch (c) {
+    case SkipCode::CameIntoUse: return "came-into-use";
+    case SkipCode::LowReached: return "low-reached";
+    case SkipCode::InUse: return "in-use";
+    case SkipCode::Other: return "other";
+  }
+  return "?";
+}
+
 std::size_t RunReport::count(ObjectKind kind) const {
   return static_cast<std::size_t>(
       std::count_if(removed.begin(), removed.end(), [&](const Removal& r) { return r.kind == kind; }));

@@ -22,11 +22,21 @@ struct Removal {
   std::string reason{};
 };
 
+// Why a planned removal was not carried out, for machines.
+enum class SkipCode {
+  CameIntoUse,  // a container started using it after the plan
+  LowReached,   // re-measuring showed the pressure relieved: no longer needed
+  InUse,        // the runtime refused: in use
+  Other,
+};
+std::string_view to_string(SkipCode c);
+
 struct Skip {
   ObjectKind kind = ObjectKind::Image;
   std::string id{};
   std::string name{};
   std::string reason{};  // "came into use since the plan", "in use (runtime refused)", …
+  SkipCode code = SkipCode::Other;
 };
 
 struct Failure {
