@@ -179,7 +179,7 @@ TEST_F(CliOnRoot, RevertRefusesFilesChangedSinceTheApply) {
   write("/etc/default/kubeletconfig.json", "{\"kind\": \"KubeletConfiguration\", \"apiVersion\": \"kubelet.config.k8s.io/v1beta1\"}\n");
   auto r = nodeimg({"--root", root_.string(), "kubelet", "revert"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("changed since nodeimg's apply"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("was changed since nodeimg wrote it"), std::string::npos) << r.err;
   auto forced = nodeimg({"--root", root_.string(), "kubelet", "revert", "--force"});
   EXPECT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_NE(read("/etc/default/kubeletconfig.json").find("\"nodeStatusMaxImages\": 50"), std::string::npos);

@@ -317,7 +317,7 @@ TEST_F(KubeletOnSystemd, UnderSystemdLogsCarryJournalFields) {
 namespace nodeimg::testing {
 namespace {
 
-// The journal entries nodeimg's audit sent after `cursor` (empty: all), one JSON object each.
+// The journal entries nodeimg's audit sent (after `cursor`, when given), one JSON object each.
 std::vector<json> audit_entries(SystemdContainer& c, const std::string& cursor) {
   c.exec({"journalctl", "--sync"});
   std::vector<std::string> args{"journalctl", "-t", "nodeimg", "NODEIMG_AUDIT=1", "-o", "json", "--no-pager"};
@@ -328,13 +328,6 @@ std::vector<json> audit_entries(SystemdContainer& c, const std::string& cursor) 
   for (std::string line; std::getline(lines, line);)
     if (!line.empty()) out.push_back(json::parse(line));
   return out;
-}
-
-std::string journal_cursor(SystemdContainer& c) {
-  c.exec({"journalctl", "--sync"});
-  auto r = c.exec({"journalctl", "-n", "1", "-o", "json", "--no-pager"});
-  if (r.out.empty()) return "";
-  return json::parse(r.out.substr(0, r.out.find('\n')))["__CURSOR"];
 }
 
 // Every value of a journal field (journald gives a repeated field as an array).
@@ -378,7 +371,6 @@ TEST_F(KubeletOnSystemd, CheckSaysRestartPendingUntilKubeletIsRestarted) {
 
 TEST_F(KubeletOnSystemd, RevertUndoesEveryApplyAndTheJournalKeepsTheAuditTrail) {
   auto& c = *container_;
-  const std::string cursor = journal_cursor(c);
   set_nodeimg_config("200");
   // As a unit (systemd sets INVOCATION_ID), restarting kubelet over D-Bus.
   auto unit_run = c.exec({"systemd-run", "--wait", "--quiet", "--unit=nodeimg-audit-apply", "-p", "StandardError=journal",
@@ -398,9 +390,21 @@ TEST_F(KubeletOnSystemd, RevertUndoesEveryApplyAndTheJournalKeepsTheAuditTrail) 
   auto leftovers = c.exec({"find", "/var/lib/nodeimg/kubelet", "-type", "f"});
   EXPECT_EQ(leftovers.out, "") << "backups left behind";
 
-  const auto entries = audit_entries(c, cursor);
-  ASSERT_EQ(entries.size(), 3u) << ::testing::PrintToString(entries.size());
-  const json& first = entries[0];
+  // The last audit entry of each kind (earlier tests in the same container may have left others).
+  const auto entries = audit_entries(c, "");
+  auto last_with = [&](const std::string& command, const std::string& after) -> const json* {
+    const json* found = nullptr;
+    for (const auto& e : entries)
+      if (e.value("NODEIMG_COMMAND", std::string()) == command && has(field(e, "NODEIMG_AFTER"), after)) found = &e;
+    return found;
+  };
+  const json* first_entry = last_with("kubelet-apply", "nodeStatusMaxImages=200");
+  const json* second_entry = last_with("kubelet-apply", "nodeStatusMaxImages=300");
+  const json* undo_entry = last_with("kubelet-revert", "nodeStatusMaxImages=50");
+  std::string seen;
+  for (const auto& e : entries) seen += e.value("MESSAGE", std::string("?")) + "\n";
+  ASSERT_TRUE(first_entry && second_entry && undo_entry) << seen;
+  const json& first = *first_entry;
   EXPECT_EQ(first["NODEIMG_COMMAND"], "kubelet-apply");
   EXPECT_EQ(first["NODEIMG_RESULT"], "applied");
   EXPECT_TRUE(has(field(first, "NODEIMG_FILE"), "/var/lib/kubelet/config.yaml"));
@@ -410,8 +414,8 @@ TEST_F(KubeletOnSystemd, RevertUndoesEveryApplyAndTheJournalKeepsTheAuditTrail) 
   ASSERT_TRUE(first.contains("NODEIMG_INVOCATION_ID")) << first.dump();
   EXPECT_EQ(first["NODEIMG_INVOCATION_ID"], first["_SYSTEMD_INVOCATION_ID"]);
   EXPECT_EQ(first["NODEIMG_KUBELET_INVOCATION_ID"], kubelet_after_first);
-  EXPECT_TRUE(has(field(entries[1], "NODEIMG_AFTER"), "nodeStatusMaxImages=300"));
-  const json& undo = entries[2];
+  EXPECT_TRUE(has(field(*second_entry, "NODEIMG_BEFORE"), "nodeStatusMaxImages=200"));
+  const json& undo = *undo_entry;
   EXPECT_EQ(undo["NODEIMG_COMMAND"], "kubelet-revert");
   EXPECT_EQ(undo["NODEIMG_RESULT"], "reverted");
   EXPECT_TRUE(has(field(undo, "NODEIMG_FILE_ACTION"), "modified /var/lib/kubelet/config.yaml"));
