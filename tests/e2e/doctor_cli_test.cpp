@@ -94,7 +94,7 @@ TEST_F(DoctorUnderRoot, ReadsFilesOnlyAndSaysWhatItSkipped) {
 }
 
 TEST_F(DoctorUnderRoot, ExitsZeroWhenNothingNeedsAttention) {
-  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);
+  ASSERT_EQ(nodeimg({"kubelet", "apply", "--defaults"}).exit_code, 0);
   write_recent_successful_run();
   auto r = nodeimg({"doctor"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -134,7 +134,7 @@ TEST_F(DoctorUnderRoot, DropInWithoutApiVersionIsAnError) {
 }
 
 TEST_F(DoctorUnderRoot, FileChangedSinceTheApplyIsReported) {
-  ASSERT_EQ(nodeimg({"kubelet", "apply"}).exit_code, 0);
+  ASSERT_EQ(nodeimg({"kubelet", "apply", "--defaults"}).exit_code, 0);
   write("/var/lib/kubelet/config.yaml", read("/var/lib/kubelet/config.yaml") + "maxPods: 90\n");
   const auto j = doctor();
   const auto f = finding(j, "apply-record");

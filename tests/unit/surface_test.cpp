@@ -161,11 +161,12 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"tab_first_column", "kubelet:\n  restart: true\n\tsettle: 1s\n",
                 "config.yaml:3: line 3, column 1: tabs are not allowed for indentation; indent with spaces"},
         Refused{"tab_after_spaces", "gc:\n  \thigh: 80%\n", "line 2, column 3: tabs are not allowed for indentation"},
+        Refused{"tab_before_comment", "gc:\n\t# a comment\n  high: 80%\n", "line 2, column 1: tabs are not allowed"},
         Refused{"complex_key", "? [a, b]\n: 1\n", "a key must be a plain word"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(AppConfig, TabsElsewhereAreFine) {
-  auto c = parse_app_config("# \tcomment\nkubelet:\n  unit:\tkubelet.service\n\t# indented comment\n", "f");
+  auto c = parse_app_config("# \tcomment\nkubelet:\n  unit:\tkubelet.service\n", "f");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->kubelet.unit, "kubelet.service");
 }
@@ -242,7 +243,7 @@ TEST(KubeletCombination, AgesAndPullsToo) {
   ASSERT_TRUE(ages);
   auto r = check_kubelet_combination(*ages, {}, ages->kubelet.settings);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("imageMaximumGCAge 1m0s (c.yaml:3, kubelet.settings.imageMaximumGCAge) must be above"),
+  EXPECT_NE(r.error().message.find("imageMaximumGCAge 1m (c.yaml:3, kubelet.settings.imageMaximumGCAge) must be 0s (off) or above"),
             std::string::npos)
       << r.error().message;
   EXPECT_NE(r.error().message.find("imageMinimumGCAge 2m0s (kubelet default)"), std::string::npos) << r.error().message;

@@ -10,7 +10,7 @@ std::optional<TextPosition> tab_in_indentation(std::string_view text) {
     const std::string_view l = text.substr(at, end - at);
     const std::size_t first = l.find_first_not_of(" \t");
     const std::size_t tab = l.find('\t');
-    if (tab != std::string_view::npos && first != std::string_view::npos && tab < first && l[first] != '#')
+    if (tab != std::string_view::npos && first != std::string_view::npos && tab < first)
       return TextPosition{.line = line, .column = tab + 1};
     at = end + 1;
   }

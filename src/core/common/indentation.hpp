@@ -12,7 +12,8 @@ struct TextPosition {
   std::size_t column = 0;  // 1-based, in bytes
 };
 
-// The first tab in the leading whitespace of a line that holds more than a comment.
+// The first tab in the leading whitespace of a line that is not blank (yaml-cpp refuses one
+// even before a comment).
 std::optional<TextPosition> tab_in_indentation(std::string_view text);
 
 }  // namespace nodeimg

@@ -65,7 +65,7 @@ Result<void> check_kubelet_combination(const AppConfig& config, const std::vecto
   const auto min_d = duration_of(min_age);
   const auto max_d = duration_of(max_age);
   if (!problem && min_d && max_d && max_d->count() > 0 && *max_d <= *min_d)
-    problem = conflict("imageMaximumGCAge", max_age, "imageMinimumGCAge", min_age, "must be above (or 0s: off)");
+    problem = conflict("imageMaximumGCAge", max_age, "imageMinimumGCAge", min_age, "must be 0s (off) or above");
   const Value serialize = get(values, "serializeImagePulls");
   const Value parallel = get(values, "maxParallelImagePulls");
   if (!problem && serialize.value.is_boolean() && serialize.value.get<bool>() && parallel.value.is_number_integer() &&
