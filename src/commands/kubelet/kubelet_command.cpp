@@ -284,6 +284,7 @@ void print_sources(const Context& ctx, const Survey& s, const std::optional<std:
   const auto& src = s.sources;
   std::cout << "kubelet configuration sources" << (ctx.rooted() ? " (under --root " + ctx.options.root + ")" : "") << "\n";
   print_unit(ctx, s);
+  if (!src.unit_refusal.empty()) return;  // without the unit, nothing else was read
   std::cout << fmt::format("  command line: {}\n", src.argv_from.empty() ? "none" : src.argv_from);
   for (const auto& f : src.flags)
     std::cout << fmt::format("                --{}{}{}{}\n", f.spelling, f.value ? "=" + *f.value : "",
@@ -456,7 +457,7 @@ int kubelet_status(const Context& ctx, const StatusFlags& flags) {
     print_check(*s, live);
   } else {
     print_sources(ctx, *s, url);
-    if (s->plan) print_settings(*s, restart);
+    if (s->plan && s->sources.unit_refusal.empty()) print_settings(*s, restart);
     print_liveness(*s, live);
   }
   if (!problem.empty())  // The sources are shown above; what stops apply goes to stderr with exit 1.

@@ -261,7 +261,7 @@ Routes route(const Sources& sources, const Parsed& parsed, std::vector<SettingSt
     } else if (sources.args_file && !spec.flag.empty()) {
       // Flags win over any file, and the args file is what MicroK8s supports editing.
       r.to_args.emplace_back(s.name, want->second);
-      s.edit = fmt::format("flag --{} added to {}", spec.flag, sources.args_file->path);
+      s.edit = fmt::format("flag --{} in a new line of {}", spec.flag, sources.args_file->path);
     } else if (sources.args_file) {
       r.refusal = fmt::format("{} has no kubelet flag, and MicroK8s gives kubelet no config file: nowhere to set it",
                               s.name);
