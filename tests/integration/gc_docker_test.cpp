@@ -160,7 +160,8 @@ TEST_F(GcOnDocker, DryRunPlansAnExitedContainerAndItsImageAndChangesNothing) {
   const auto before = tags();
   auto r = nodeimg({"gc", "--dry-run", "--max-images", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("would remove"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would collect on"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nremove "), std::string::npos) << "a row whose action is remove: " << r.out;
   EXPECT_NE(r.out.find("reg.test/a:1"), std::string::npos) << "the exited container's image is a candidate: " << r.out;
   EXPECT_EQ(tags(), before);
   EXPECT_EQ(dockerd().container_status(job), "exited");

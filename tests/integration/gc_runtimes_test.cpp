@@ -56,7 +56,8 @@ TYPED_TEST(GcOnRuntime, DryRunChangesNothingAndWritesNoHistory) {
   const auto before = this->driver_.tags();
   auto r = this->nodeimg({"gc", "--dry-run", "--max-images", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("would remove"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would collect on"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nremove "), std::string::npos) << "a row whose action is remove: " << r.out;
   EXPECT_EQ(this->driver_.tags(), before);
   EXPECT_FALSE(fs::exists(this->root_ / "var/lib/nodeimg/state.json"));
 }

@@ -4,6 +4,7 @@
 // enum, const, minimum, and "$ref": "#/$defs/NAME". Anything else in a schema is an error,
 // so a schema cannot silently say more than is checked. Returns every violation, each with
 // its JSON pointer; empty means valid.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ class SchemaValidator {
                   std::vector<std::string>& errors) const {
     bool ok = false;
     for (const auto& t : type.is_array() ? type : nlohmann::json::array({type})) ok = ok || has_type(v, t.get<std::string>());
-    if (!ok) errors.push_back(at + ": " + v.dump() .substr(0, 80) + " is not of type " + type.dump());
+    if (!ok) errors.push_back(at + ": " + v.dump().substr(0, 80) + " is not of type " + type.dump());
   }
 
   void check_object(const nlohmann::json& s, const nlohmann::json& v, const std::string& at,
