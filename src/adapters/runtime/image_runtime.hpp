@@ -8,6 +8,8 @@
 // - No method ever forces anything: a removal the runtime refuses because the object is in
 //   use comes back as Outcome::InUse, never retried with force.
 // - Removing something that is already gone is Outcome::NotFound, not an error.
+// - An error meaning the runtime itself is gone (connection refused or lost, no answer
+//   within the timeout) has Error::unreachable set; the collector then stops the run.
 // - Errors name the action, the object and the endpoint, e.g.
 //   `remove image "sha256:…" via CRI unix:///run/containerd/containerd.sock: Unavailable: …`.
 // - remove_*, list_containers and pull_image may be called from several threads at once.
@@ -31,7 +33,8 @@ struct RuntimeInfo {
 
 class ImageRuntime {
  public:
-  enum class Outcome { Removed, NotFound, InUse };
+  // HasDependents: other images are built on it (Docker's parent images); left whole.
+  enum class Outcome { Removed, NotFound, InUse, HasDependents };
 
   virtual ~ImageRuntime() = default;
 
