@@ -127,7 +127,7 @@ TEST_F(GcWithoutRuntime, AKeepFileThatCannotBeReadStopsTheRunAndTheMetricsSaySo)
       << absent.err;
   const std::string metrics = read("/var/lib/prometheus/node-exporter/nodeimg.prom");
   EXPECT_NE(metrics.find("\nnodeimg_gc_last_run_success 0\n"), std::string::npos) << metrics;
-  EXPECT_EQ(metrics.find("nodeimg_gc_runtime_reachable"), std::string::npos) << "no runtime was probed: " << metrics;
+  EXPECT_EQ(metrics.find("\nnodeimg_gc_runtime_reachable "), std::string::npos) << "no runtime was probed: " << metrics;
 
   write("/etc/nodeimg/keep.d/lab", "ghcr.io/org/lab:*\nregex:lab(\n");
   for (const auto& args : {std::vector<std::string>{"gc"}, std::vector<std::string>{"gc", "--dry-run"},
