@@ -117,6 +117,30 @@ TEST_F(GcWithoutRuntime, AConfigurationThatCannotBeReadIsExitTwoNeverTheDefaults
   EXPECT_NE(missing.err.find("nowhere.yaml: no such file"), std::string::npos) << missing.err;
 }
 
+// gc.keepFromFile is read before anything else: a list that cannot be read stops the run
+// before it acts (exit 1, naming the file and line), and the metrics say the run failed.
+TEST_F(GcWithoutRuntime, AKeepFileThatCannotBeReadStopsTheRunAndTheMetricsSaySo) {
+  fs::create_directories(root_ / "var/lib/prometheus/node-exporter");
+  write("/etc/nodeimg/config.yaml", "gc:\n  keepFromFile: /etc/nodeimg/keep.d\n");
+  auto absent = nodeimg({"--root", root_.string(), "gc"});
+  EXPECT_EQ(absent.exit_code, 1) << absent.err;
+  EXPECT_NE(absent.err.find((root_ / "etc/nodeimg/keep.d").string() + ": no such file or directory"), std::string::npos)
+      << absent.err;
+  const std::string metrics = read("/var/lib/prometheus/node-exporter/nodeimg.prom");
+  EXPECT_NE(metrics.find("\nnodeimg_gc_last_run_success 0\n"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("\nnodeimg_gc_runtime_reachable "), std::string::npos) << "no runtime was probed: " << metrics;
+
+  write("/etc/nodeimg/keep.d/lab", "ghcr.io/org/lab:*\nregex:lab(\n");
+  for (const auto& args : {std::vector<std::string>{"gc"}, std::vector<std::string>{"gc", "--dry-run"},
+                           std::vector<std::string>{"images"}}) {
+    std::vector<std::string> argv{"--root", root_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto bad = nodeimg(argv);
+    EXPECT_EQ(bad.exit_code, 1) << args[0] << ": " << bad.err;
+    EXPECT_NE(bad.err.find("keep.d/lab:2: invalid regular expression"), std::string::npos) << bad.err;
+  }
+}
+
 TEST_F(GcWithoutRuntime, HelpExplainsThePolicyAndGlobalOptionsWorkOnEitherSide) {
   auto r = nodeimg({"gc", "--help"});
   EXPECT_EQ(r.exit_code, 0);

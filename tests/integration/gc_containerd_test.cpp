@@ -4,6 +4,7 @@
 // gc_runtimes_test.cpp.
 #include <sys/file.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -146,6 +148,137 @@ TEST_F(GcOnContainerd, ImageThatComesIntoUseBetweenPlanAndDeleteSurvives) {
   EXPECT_FALSE(left.contains("reg.test/race:1"));
   ASSERT_EQ(report.skipped.size(), 1u);
   EXPECT_NE(report.skipped[0].reason.find("came into use"), std::string::npos);
+}
+
+// A container another client (ctr, nerdctl, a node agent) made in CRI's namespace is
+// invisible to CRI; images are deleted through containerd's own images API, which checks
+// nothing: the collector must see such a container through containerd's containers service.
+TEST_F(GcOnContainerd, AContainerCriCannotSeeKeepsItsImage) {
+  boot();
+  images({"reg.test/ctr-used:1", "reg.test/free:1"});
+  auto made = containerd().ctr({"containers", "create", "reg.test/ctr-used:1", "made-by-ctr"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  for (const auto& c : pods().containers()) ASSERT_NE(c.id(), "made-by-ctr") << "CRI must not list it for this test to mean anything";
+
+  auto report = gc_json({"--max-images", "1"});
+  EXPECT_EQ(tags(), with_kept({"reg.test/ctr-used:1"})) << report.dump(2);
+  EXPECT_TRUE(report["failures"].empty()) << report.dump(2);
+  bool named = false;
+  for (const auto& k : report["kept"])
+    if (k["name"] == "reg.test/ctr-used:1")
+      named = k["reason"].get<std::string>().find("made-by-ctr (containerd namespace k8s.io, not CRI)") != std::string::npos;
+  EXPECT_TRUE(named) << report.dump(2);
+
+  // Once that container is gone, its image is an ordinary candidate.
+  auto rm = containerd().ctr({"containers", "rm", "made-by-ctr"});
+  ASSERT_EQ(rm.exit_code, 0) << rm.err;
+  gc_json({"--max-images", "1"});
+  EXPECT_EQ(tags(), with_kept({}));
+}
+
+// Kills containerd (by the PID its harness started) when the executor's second batch is
+// under way: the connection is really lost, as when the daemon crashes mid-run.
+class DyingRuntime final : public ImageRuntime {
+ public:
+  DyingRuntime(ImageRuntime& real, std::function<void()> die) : real_(real), die_(std::move(die)) {}
+  const RuntimeInfo& info() const override { return real_.info(); }
+  Result<std::vector<gc::Image>> list_images() override { return real_.list_images(); }
+  Result<std::vector<gc::Container>> list_containers() override { return real_.list_containers(); }
+  Result<std::vector<gc::Sandbox>> list_sandboxes() override { return real_.list_sandboxes(); }
+  Result<std::vector<std::string>> sandbox_images() override { return real_.sandbox_images(); }
+  Result<std::string> image_filesystem() override { return real_.image_filesystem(); }
+  Result<Outcome> remove_container(const std::string& id) override { return real_.remove_container(id); }
+  Result<Outcome> remove_sandbox(const std::string& id) override { return real_.remove_sandbox(id); }
+  Result<Outcome> remove_image(const gc::Image& image) override { return real_.remove_image(image); }
+  std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) override {
+    if (++batches_ == 2) die_();
+    calls_after_death_ += batches_ >= 2 ? 1 : 0;
+    return real_.remove_images(images, concurrency);
+  }
+  Result<std::string> pull_image(const std::string& ref) override { return real_.pull_image(ref); }
+  int calls_after_death_ = 0;
+
+ private:
+  ImageRuntime& real_;
+  std::function<void()> die_;
+  int batches_ = 0;
+};
+
+TEST_F(GcOnContainerd, ARuntimeKilledMidRunStopsTheRunAndIsReportedOnce) {
+  boot();
+  std::vector<std::string> specs;
+  for (int i = 0; i < 40; ++i) specs.push_back("reg.test/many:" + std::to_string(i));
+  images(specs);
+  auto real = CriRuntime::connect(containerd().endpoint(), std::chrono::seconds(10));
+  ASSERT_TRUE(real) << real.error().message;
+  gc::Inventory inv;
+  inv.images = *(*real)->list_images();
+  inv.sandbox_images = *(*real)->sandbox_images();
+  gc::Policy policy;
+  policy.min_age = 0;
+  policy.max_images = 1;
+  policy.concurrency = 1;  // batches of 8 maxImages removals
+  const gc::Plan plan = gc::plan_collection(inv, {}, policy, 2'000'000'000);
+  ASSERT_EQ(plan.removals(), 40u);
+
+  const int pid = containerd().pid();
+  // Dead once its /proc entry is gone or a zombie (its parent is not this process).
+  auto gone = [pid] {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    const auto paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+  };
+  DyingRuntime dying(**real, [pid, gone] {
+    ::kill(pid, SIGKILL);
+    for (int i = 0; i < 1000 && !gone(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  });
+  gc::RunReport report;
+  execute_plan(dying, inv, plan, policy, [] { return Result<gc::FilesystemUsage>(gc::FilesystemUsage{}); },
+               ExecutorOptions{.concurrency = 1, .dry_run = false}, report);
+  EXPECT_EQ(report.count(gc::ObjectKind::Image), 8u) << "the first batch, before the kill";
+  EXPECT_TRUE(report.failures.empty()) << report.failures.size() << " failures, first: " << report.failures[0].message;
+  EXPECT_FALSE(report.runtime_reached);
+  EXPECT_NE(report.outage.find("Unavailable"), std::string::npos) << report.outage;
+  EXPECT_NE(report.outage.find("32 planned removal(s) not attempted"), std::string::npos) << report.outage;
+  EXPECT_EQ(dying.calls_after_death_, 1) << "no batch is tried after the outage";
+}
+
+// state.json is nodeimg's own file: a symlink there is refused in the history's words
+// (not with the generic message about kubelet's files), before anything is removed, and
+// the metrics say the run failed.
+TEST_F(GcOnContainerd, AStateFileThatIsASymlinkIsRefusedInTheHistorysWords) {
+  boot();
+  images({"reg.test/a:1"});
+  fs::create_directories(root_ / "var/lib/nodeimg");
+  fs::create_directories(root_ / "var/lib/prometheus/node-exporter");
+  std::ofstream(root_ / "var/lib/nodeimg/real-state.json") << R"({"version": 1, "updatedAt": 1700000000, "images": {}})";
+  fs::create_symlink("real-state.json", root_ / "var/lib/nodeimg/state.json");
+  auto r = nodeimg({"gc", "--max-images", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("gc history"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is a symlink"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("kubelet"), std::string::npos) << r.err;
+  EXPECT_EQ(tags(), with_kept({"reg.test/a:1"})) << "nothing is removed without a saved history";
+  const std::string metrics = read_file(root_ / "var/lib/prometheus/node-exporter/nodeimg.prom");
+  EXPECT_NE(metrics.find("\nnodeimg_gc_last_run_success 0\n"), std::string::npos) << metrics;
+}
+
+// gc.keepFromFile: a directory of pattern files that a prepuller or a ConfigMap sync
+// maintains protects what it lists, read at each run.
+TEST_F(GcOnContainerd, KeepFromFileProtectsWhatThePrepullerListsAndFollowsIt) {
+  boot();
+  images({"reg.test/lab:w_01", "reg.test/lab:w_02", "reg.test/other:1"});
+  fs::create_directories(root_ / "etc/nodeimg/keep.d");
+  std::ofstream(root_ / "etc/nodeimg/keep.d/nublado") << "# written by the prepuller\nreg.test/lab:*\n";
+  configure("  keepFromFile: /etc/nodeimg/keep.d/\n");
+  auto report = gc_json({"--max-images", "1"});
+  EXPECT_EQ(tags(), with_kept({"reg.test/lab:w_01", "reg.test/lab:w_02"})) << report.dump(2);
+  // The prepuller drops w_01 from its list: the next run may take it.
+  std::ofstream(root_ / "etc/nodeimg/keep.d/nublado", std::ios::trunc) << "reg.test/lab:w_02\n";
+  gc_json({"--max-images", "1"});
+  EXPECT_EQ(tags(), with_kept({"reg.test/lab:w_02"}));
 }
 
 TEST_F(GcOnContainerd, ImagesListsUseProtectionAndTheNextGc) {

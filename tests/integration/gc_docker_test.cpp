@@ -129,6 +129,40 @@ TEST_F(GcOnDocker, AMultiTagImageGoesEntirelyWithoutForce) {
   EXPECT_EQ(report["imagesAfter"], 1);
 }
 
+// A parent image (another image is built on it: here by `docker commit` of a container
+// made from it) cannot be deleted while the child exists. It must keep its tag — Docker
+// would untag it and then refuse the id — and when both go, both are counted.
+TEST_F(GcOnDocker, AParentImageKeepsItsTagAndEveryImageThatGoesIsCounted) {
+  boot();
+  images({"reg.test/parent:1", "reg.test/other:1"});
+  const std::string parent = dockerd().image_id("reg.test/parent:1");
+  const auto builder = created("reg.test/parent:1", "builder");
+  dockerd().api("POST", "/commit?container=" + builder + "&repo=reg.test/child&tag=1");
+  dockerd().api("DELETE", "/containers/" + builder);
+  const std::string child = dockerd().image_id("reg.test/child:1");
+  ASSERT_FALSE(child.empty());
+  ASSERT_EQ(json::parse(dockerd().api("GET", "/images/" + child + "/json"))["Parent"], parent);
+
+  // The child is kept: the parent is planned, and must come through whole.
+  configure("  keep: [\"reg.test/child:*\"]\n");
+  auto report = gc_json({"--max-images", "1"});
+  EXPECT_EQ(dockerd().image_id("reg.test/parent:1"), parent) << "the parent lost its tag: " << report.dump(2);
+  EXPECT_EQ(removed_names(report, "image"), (std::set<std::string>{"reg.test/other:1"})) << report.dump(2);
+  EXPECT_TRUE(report["failures"].empty()) << report.dump(2);
+  ASSERT_EQ(report["skipped"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["skipped"][0]["id"], parent);
+  EXPECT_NE(report["skipped"][0]["reason"].get<std::string>().find("built on it"), std::string::npos) << report.dump(2);
+
+  // Nothing kept and every candidate wanted (free-space thresholds no disk meets): the child
+  // goes first, then the parent, each counted; nothing else disappears.
+  configure("");
+  auto all = gc_json({"--high", "1TiB free", "--low", "2TiB free"});
+  EXPECT_EQ(removed_names(all, "image"), (std::set<std::string>{"reg.test/parent:1", "reg.test/child:1"})) << all.dump(2);
+  EXPECT_TRUE(all["failures"].empty()) << all.dump(2);
+  EXPECT_EQ(json::parse(dockerd().api("GET", "/images/json?all=1")).size(), 0u);
+  EXPECT_EQ(all["imagesAfter"], 0);
+}
+
 // Thresholds themselves are a shared scenario (gc_runtimes_test.cpp); what Docker adds is
 // how sizes are counted and where the image filesystem is.
 TEST_F(GcOnDocker, SizesLeaveOutSharedLayersAndTheDataRootIsMeasured) {

@@ -25,6 +25,7 @@ class FakeRuntime final : public ImageRuntime {
   std::set<std::string> image_errors;            // ids whose removal fails
   std::vector<std::string> removed_images, removed_containers, removed_sandboxes;
   std::function<void()> on_list_containers;      // e.g. a container appears
+  bool container_dead = false;                   // remove_container answers Unavailable
   int in_flight = 0, max_in_flight = 0;  // removals inside remove_image, under `mutex`
   // How long a removal holds its slot waiting for others to join it (see remove_image).
   std::chrono::milliseconds hold{0};
@@ -35,12 +36,25 @@ class FakeRuntime final : public ImageRuntime {
   Result<std::vector<gc::Image>> list_images() override { return std::vector<gc::Image>{}; }
   Result<std::vector<gc::Container>> list_containers() override {
     if (on_list_containers) on_list_containers();
+    if (dead()) return std::unexpected(gone("list containers"));
     return containers;
+  }
+  // The runtime dies after this many image removals: every call after answers Unavailable.
+  int die_after_images = -1;
+  int calls_after_death = 0;
+  bool dead() {
+    std::lock_guard lock(mutex);
+    return die_after_images >= 0 && static_cast<int>(removed_images.size()) >= die_after_images;
+  }
+  Error gone(const std::string& action) {
+    ++calls_after_death;
+    return Error{.message = action + " via CRI unix:///fake.sock: Unavailable: connection refused", .unreachable = true};
   }
   Result<std::vector<gc::Sandbox>> list_sandboxes() override { return std::vector<gc::Sandbox>{}; }
   Result<std::vector<std::string>> sandbox_images() override { return std::vector<std::string>{}; }
   Result<std::string> image_filesystem() override { return std::string("/"); }
   Result<Outcome> remove_container(const std::string& id) override {
+    if (container_dead) return std::unexpected(gone("remove container " + id));
     std::lock_guard lock(mutex);
     removed_containers.push_back(id);
     return Outcome::Removed;
@@ -54,6 +68,7 @@ class FakeRuntime final : public ImageRuntime {
   // waits (up to `hold`) for more removals than the executor may run at once to join it, so
   // that an executor over its bound is seen over it, whatever the thread scheduling.
   Result<Outcome> remove_image(const gc::Image& image) override {
+    if (dead()) return std::unexpected(gone("remove image \"" + image.id + "\""));
     std::unique_lock lock(mutex);
     max_in_flight = std::max(max_in_flight, ++in_flight);
     joined.notify_all();
@@ -287,6 +302,68 @@ TEST(GcExecutor, ExitedContainersAndSandboxesGoFirst) {
   r.go();
   EXPECT_EQ(r.runtime.removed_containers, std::vector<std::string>{"c-exited"});
   EXPECT_EQ(r.runtime.removed_sandboxes, std::vector<std::string>{"s1"});
+}
+
+TEST(GcExecutor, ARuntimeThatDiesMidRunStopsTheRunAndIsReportedOnce) {
+  GcRun r;
+  r.inv = inventory_of(40, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;  // 39 planned
+  r.policy.concurrency = 1;
+  r.runtime.die_after_images = 5;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 5u);
+  EXPECT_EQ(r.report.count(gc::ObjectKind::Image), 5u);
+  EXPECT_TRUE(r.report.failures.empty()) << "an outage is not a failed removal: " << r.report.failures[0].message;
+  EXPECT_FALSE(r.report.runtime_reached);
+  EXPECT_TRUE(r.report.failed());
+  EXPECT_NE(r.report.outage.find("Unavailable"), std::string::npos) << r.report.outage;
+  EXPECT_NE(r.report.outage.find("34 planned removal(s) not attempted"), std::string::npos) << r.report.outage;
+  EXPECT_LE(r.runtime.calls_after_death, 1) << "nothing more is tried once the runtime is gone";
+  EXPECT_TRUE(r.report.shortfalls.empty() || r.report.shortfalls[0].kind == gc::Shortfall::Kind::MaxImages);
+}
+
+TEST(GcExecutor, ARuntimeLostWhileRemovingContainersTriesNoImage) {
+  GcRun r;
+  r.inv = inventory_of(3, 0);
+  r.inv.containers = {{"c1", "a", "", "reg.test/app:0", "", ContainerState::Exited, kNow - 7200},
+                      {"c2", "b", "", "reg.test/app:1", "", ContainerState::Exited, kNow - 7200}};
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 1;
+  r.runtime.container_dead = true;
+  r.go();
+  EXPECT_TRUE(r.runtime.removed_images.empty());
+  EXPECT_EQ(r.runtime.calls_after_death, 1);
+  EXPECT_TRUE(r.report.failures.empty());
+  EXPECT_FALSE(r.report.runtime_reached);
+  EXPECT_NE(r.report.outage.find("remove container c1"), std::string::npos) << r.report.outage;
+}
+
+TEST(GcExecutor, AnOrdinaryErrorIsAFailureAndTheRunGoesOn) {
+  GcRun r;
+  r.inv = inventory_of(5, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 1;
+  r.runtime.image_errors.insert(r.inv.images[0].id);
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 3u);
+  EXPECT_EQ(r.report.failures.size(), 1u);
+  EXPECT_TRUE(r.report.runtime_reached);
+  EXPECT_TRUE(r.report.outage.empty());
+}
+
+TEST(GcExecutor, AnImageWithDependentsIsSkippedWithItsReason) {
+  GcRun r;
+  r.inv = inventory_of(2, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.runtime.image_outcome[r.inv.images[0].id] = Outcome::HasDependents;
+  r.go();
+  ASSERT_EQ(r.report.skipped.size(), 1u);
+  EXPECT_NE(r.report.skipped[0].reason.find("built on it"), std::string::npos) << r.report.skipped[0].reason;
+  EXPECT_EQ(r.report.count(gc::ObjectKind::Image), 0u);
 }
 
 }  // namespace

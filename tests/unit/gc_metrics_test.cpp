@@ -20,6 +20,7 @@ constexpr std::uint64_t GiB = 1024ULL * 1024 * 1024;
 RunReport sample_report() {
   RunReport r;
   r.runtime = "containerd 1.6.20 (cri unix:///run/containerd/containerd.sock)";
+  r.endpoint = "unix:///run/containerd/containerd.sock";
   r.started_at = 1'764'000'000;
   r.duration_seconds = 12.5;
   r.before = {"/var/lib/containerd", 100 * GiB, 20 * GiB, 1000, 100};
@@ -116,7 +117,7 @@ TEST(GcMetrics, RendersEveryFigureOfTheLastRun) {
            "nodeimg_gc_last_run_timestamp_seconds 1764000013",
            "nodeimg_gc_last_run_duration_seconds 12.5",
            "nodeimg_gc_last_run_success 1",
-           R"x(nodeimg_gc_runtime_info{runtime="containerd 1.6.20 (cri unix:///run/containerd/containerd.sock)"} 1)x",
+           R"x(nodeimg_gc_runtime_info{runtime="containerd 1.6.20 (cri unix:///run/containerd/containerd.sock)",endpoint="unix:///run/containerd/containerd.sock"} 1)x",
            R"(nodeimg_gc_removed{kind="container"} 2)",
            R"(nodeimg_gc_removed{kind="sandbox"} 1)",
            R"(nodeimg_gc_removed{kind="image"} 4)",
@@ -154,16 +155,47 @@ TEST(GcMetrics, FailuresAndShortfallsAreFlagged) {
 TEST(GcMetrics, ARunThatNeverReachedTheRuntimeSaysSoAndClaimsNoFigures) {
   RunReport r;
   r.runtime_reached = false;
-  r.runtime = "unix:///run/containerd/containerd.sock";
-  r.failures = {{ObjectKind::Image, "", "connect via CRI unix:///run/containerd/containerd.sock: Unavailable"}};
+  r.endpoint = "unix:///run/containerd/containerd.sock";
+  r.outage = "connect via CRI unix:///run/containerd/containerd.sock: Unavailable";
   const auto text = render_metrics(r, 1'764'000'100);
   EXPECT_EQ(exposition_problems(text), "") << text;
   EXPECT_TRUE(has_line(text, "nodeimg_gc_last_run_success 0")) << text;
   EXPECT_TRUE(has_line(text, "nodeimg_gc_runtime_reachable 0")) << text;
+  // Unreachable is not a failed removal, and the label names the endpoint probed.
+  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_failures{kind="image"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_runtime_info{runtime="",endpoint="unix:///run/containerd/containerd.sock"} 1)"))
+      << text;
   EXPECT_TRUE(has_line(text, "nodeimg_gc_last_run_timestamp_seconds 1764000100")) << text;
   EXPECT_EQ(text.find("nodeimg_images "), std::string::npos) << text;
   EXPECT_EQ(text.find("nodeimg_image_filesystem_used_ratio"), std::string::npos) << text;
   EXPECT_TRUE(has_line(render_metrics(sample_report(), 1), "nodeimg_gc_runtime_reachable 1"));
+}
+
+TEST(GcMetrics, ARuntimeLostMidRunLeavesTheImageCountUnknownAndIsNoRemovalFailure) {
+  auto r = sample_report();
+  r.runtime_reached = false;
+  r.outage = "remove image \"sha256:e\" via CRI unix:///run/containerd/containerd.sock: Unavailable";
+  r.images_after = std::nullopt;
+  const auto text = render_metrics(r, 1);
+  EXPECT_EQ(exposition_problems(text), "") << text;
+  EXPECT_EQ(text.find("nodeimg_images "), std::string::npos) << "unknown, not 0: " << text;
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_runtime_reachable 0")) << text;
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_last_run_success 0")) << text;
+  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_failures{kind="image"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_removed{kind="image"} 4)")) << "what went before the outage counts: " << text;
+  const RunTotals t = record_run({}, r, 1);
+  EXPECT_EQ(t.runs_failure, 1u);
+  EXPECT_EQ(t.removed_images, 4u);
+}
+
+TEST(GcMetrics, ARunThatCouldNotSaveItsHistoryIsAFailure) {
+  auto r = sample_report();
+  r.errors = {"save history: /var/lib/nodeimg/state.json: Read-only file system"};
+  const auto text = render_metrics(r, 1);
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_last_run_success 0")) << text;
+  EXPECT_TRUE(has_line(text, "nodeimg_gc_runtime_reachable 1")) << text;
+  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_failures{kind="image"} 0)")) << text;
+  EXPECT_EQ(record_run({}, r, 1).runs_failure, 1u);
 }
 
 TEST(GcMetrics, LabelValuesAreEscaped) {
@@ -174,7 +206,7 @@ TEST(GcMetrics, LabelValuesAreEscaped) {
   r.after.mountpoint = "/mnt/odd \"dir\"";
   const auto text = render_metrics(r, 1);
   EXPECT_EQ(exposition_problems(text), "") << text;
-  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_runtime_info{runtime="docker \"24\"\\n\nnext"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(nodeimg_gc_runtime_info{runtime="docker \"24\"\\n\nnext",endpoint="unix:///run/containerd/containerd.sock"} 1)")) << text;
   EXPECT_TRUE(has_line(text, R"(nodeimg_image_filesystem_used_ratio{mountpoint="/mnt/odd \"dir\""} 0.6)")) << text;
 }
 

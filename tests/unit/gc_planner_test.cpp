@@ -447,15 +447,40 @@ TEST(GcPlanner, ContainersOfARemovedSandboxGoWithItAndFreeTheirImages) {
   Inventory inv;
   inv.images = {image('a'), image('b')};
   inv.sandboxes = {sandbox("s1", false, kNow - kDay), sandbox("s2", true, kNow - kDay)};
-  // c1 is exited but young: it stays on its own, yet goes with its sandbox.
-  inv.containers = {container("c1", id_of('a'), ContainerState::Exited, kNow - kMinute, "s1"),
+  // c1 stays on its own (containers.removeExited is off), yet goes with its sandbox.
+  inv.containers = {container("c1", id_of('a'), ContainerState::Exited, kNow - 2 * kHour, "s1"),
                     container("c2", id_of('b'), ContainerState::Created, kNow - kMinute, "s2")};
   Policy p = quiet_policy();
   p.max_unused_age = kHour;
+  p.remove_exited_containers = false;
   auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
   EXPECT_EQ(removed(plan.sandboxes), std::vector<std::string>{"s1"});
   EXPECT_TRUE(contains(decision(plan.containers, "c1").reason, "goes with its not-ready sandbox s1-pod"));
   EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('a')});
+}
+
+// docs/gc.md: "An exited container younger than containers.minAge keeps its image" — also
+// when its sandbox is NotReady and old enough to go: the sandbox waits for the container.
+TEST(GcPlanner, AYoungExitedContainerKeepsItsNotReadySandboxAndItsImage) {
+  Inventory inv;
+  inv.images = {image('a')};
+  inv.sandboxes = {sandbox("s1", false, kNow - kDay)};
+  inv.containers = {container("c1", id_of('a'), ContainerState::Exited, kNow - 5 * kMinute, "s1")};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_TRUE(removed(plan.sandboxes).empty());
+  EXPECT_TRUE(contains(decision(plan.sandboxes, "s1").reason, "holds exited container c1-name created 5m ago"))
+      << decision(plan.sandboxes, "s1").reason;
+  EXPECT_TRUE(removed(plan.containers).empty());
+  EXPECT_TRUE(removed(plan.images).empty());
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "in use by container c1-name (exited)"))
+      << decision(plan.images, id_of('a')).reason;
+  // Once the container is older than containers.minAge, all three go in one run.
+  auto later = plan_collection(inv, aged(inv, 30), p, kNow + kHour);
+  EXPECT_EQ(removed(later.sandboxes), std::vector<std::string>{"s1"});
+  EXPECT_EQ(removed(later.containers), std::vector<std::string>{"c1"});
+  EXPECT_EQ(removed(later.images), std::vector<std::string>{id_of('a')});
 }
 
 TEST(GcPlanner, NotReadySandboxesHoldingRunningOrUnknownContainersStay) {
@@ -484,6 +509,59 @@ TEST(GcPlanner, KeepGlobsAndRegexesProtectMatchingImages) {
   EXPECT_EQ(decision(plan.images, id_of('a')).reason, "protected by keep rule \"ghcr.io/org/app:*\"");
   EXPECT_EQ(decision(plan.images, id_of('b')).reason, "protected by keep rule \"busybox:*\"");
   EXPECT_TRUE(contains(decision(plan.images, id_of('c')).reason, "regex:"));
+}
+
+// docs/gc.md: a regex matches the whole reference (as written or normalized), never a part.
+TEST(GcPlanner, KeepRegexMatchesTheWholeReference) {
+  Inventory inv;
+  inv.images = {image('a', {"ghcr.io/org/app:1.2"}), image('b', {"ghcr.io/org/app-debug:1.2"}),
+                image('c', {"busybox:1.36"})};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  // "app" alone is part of every reference above, and matches none of them.
+  p.keep = {*ReferencePattern::parse("regex:app"), *ReferencePattern::parse("regex:ghcr\\.io/org/app:[0-9.]+"),
+            *ReferencePattern::parse("regex:docker\\.io/library/busybox:.*")};
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('b')});
+  EXPECT_TRUE(contains(decision(plan.images, id_of('a')).reason, "ghcr"));
+  EXPECT_TRUE(contains(decision(plan.images, id_of('c')).reason, "busybox")) << "the normalized form matches too";
+}
+
+// docs/gc.md: minAge follows the image id. An id re-tagged under a new name is as old as
+// when its id was first seen; a new id under an old name is new.
+TEST(GcPlanner, MinAgeFollowsTheImageIdNotItsName) {
+  Inventory inv;
+  inv.images = {image('a', {"reg.test/app:old"})};
+  History h = update_history({}, inv, kNow - 2 * kHour);
+  inv.images = {image('a', {"reg.test/app:new"}), image('b', {"reg.test/app:old"})};  // re-tagged; a new id takes the old name
+  h = update_history(h, inv, kNow);
+  EXPECT_EQ(h.at(id_of('a')).first_seen, kNow - 2 * kHour);
+  EXPECT_EQ(h.at(id_of('b')).first_seen, kNow);
+  Policy p = quiet_policy();
+  p.min_age = kHour;
+  p.max_images = 1;
+  auto plan = plan_collection(inv, h, p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('a')});
+  EXPECT_TRUE(contains(decision(plan.images, id_of('b')).reason, "minAge")) << decision(plan.images, id_of('b')).reason;
+}
+
+// docs/gc.md: a prepull entry "repo@digest" names a manifest digest; an image the runtime
+// lists without repo digests (loaded from an archive, or Docker before a push) cannot be
+// matched by it. "repo:tag@digest" is matched by its tag then.
+TEST(GcPlanner, APrepullDigestEntryNeedsTheTagWhenTheRuntimeListsNoDigests) {
+  const std::string digest = "sha256:" + std::string(64, 'f');
+  Inventory inv;
+  inv.images = {image('a', {"reg.test/lab:w_01"}), image('b', {"reg.test/lab:w_02"})};
+  Policy p = quiet_policy();
+  p.max_unused_age = kHour;
+  p.prepull = {"reg.test/lab@" + digest, "reg.test/lab:w_02@" + digest};
+  auto plan = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_EQ(removed(plan.images), std::vector<std::string>{id_of('a')}) << "repo@digest alone matches nothing";
+  EXPECT_TRUE(contains(decision(plan.images, id_of('b')).reason, "prepull")) << decision(plan.images, id_of('b')).reason;
+  // With the digest listed, "repo@digest" protects it.
+  inv.images[0].digests = {"reg.test/lab@" + digest};
+  auto listed = plan_collection(inv, aged(inv, 30), p, kNow);
+  EXPECT_TRUE(removed(listed.images).empty());
 }
 
 TEST(GcPlanner, KeepNewestKeepsTheNMostRecentlyUsedOfEachRepository) {

@@ -153,5 +153,32 @@ TEST(ExecutionRules, TheLastMeasurementDecidesTheLowShortfall) {
   EXPECT_NE(shortfalls[1].message.find("still 70.0%"), std::string::npos) << shortfalls[1].message;
 }
 
+TEST(KeepFile, OnePatternPerLineCommentsAndBlanksSkipped) {
+  auto p = parse_keep_file("# prepulled by nublado\n\n  ghcr.io/org/lab:*  \n\t# indented comment\nregex:quay\\.io/x/.*\r\nbusybox:1.36", "keep.d/lab");
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->size(), 3u);
+  EXPECT_EQ((*p)[0].text(), "ghcr.io/org/lab:*");
+  EXPECT_EQ((*p)[1].text(), "regex:quay\\.io/x/.*");
+  EXPECT_TRUE((*p)[2].matches("docker.io/library/busybox:1.36"));
+  EXPECT_TRUE(parse_keep_file("", "empty")->empty());
+}
+
+TEST(KeepFile, ABadLineIsAnErrorNamingTheFileAndLine) {
+  auto p = parse_keep_file("ghcr.io/org/lab:*\n# fine\nregex:app(\n", "/etc/nodeimg/keep.d/lab");
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("/etc/nodeimg/keep.d/lab:3: invalid regular expression"), std::string::npos)
+      << p.error().message;
+}
+
+TEST(KeepFile, KeepFromFileIsOneAbsolutePathOrAList) {
+  auto one = parse_app_config("gc:\n  keepFromFile: /etc/nodeimg/keep.d/\n", "c.yaml");
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->gc.keep_from, std::vector<std::string>{"/etc/nodeimg/keep.d/"});
+  auto two = parse_app_config("gc:\n  keepFromFile: [/etc/a, /etc/b]\n", "c.yaml");
+  ASSERT_TRUE(two) << two.error().message;
+  EXPECT_EQ(two->gc.keep_from, (std::vector<std::string>{"/etc/a", "/etc/b"}));
+  EXPECT_NE(config_message("gc:\n  keepFromFile: keep.d\n").find("must be an absolute path"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nodeimg::gc

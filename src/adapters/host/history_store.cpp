@@ -45,6 +45,12 @@ std::string HistoryStore::move_aside(const std::string& text) const {
 Result<void> HistoryStore::save(const gc::History& history, const gc::RunTotals& totals, gc::Seconds now) const {
   const auto slash = path_.rfind('/');
   if (auto ok = files_.make_directories(path_.substr(0, slash), 0755); !ok) return ok;
+  // The history is nodeimg's own file: never written through a symlink (it could point
+  // anywhere). Said in the history's words rather than the generic ones about kubelet's files.
+  if (auto link = files_.read_link(path_); link && *link)
+    return fail(fmt::format("write the gc history {}: it is a symlink (to {}); nodeimg keeps its history in a regular "
+                            "file: remove the symlink (the history starts afresh) or move the real file there",
+                            files_.host_path(path_), **link));
   return files_.write_atomic(path_, gc::serialize_state(history, totals, now),
                              FileOwnership{.mode = 0644, .uid = 0, .gid = 0});
 }

@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
 
+#include "cri/containerd_containers.grpc.pb.h"
 #include "cri/containerd_images.grpc.pb.h"
 #include "cri/containerd_leases.grpc.pb.h"
 #include "cri/runtime.grpc.pb.h"
@@ -21,6 +22,7 @@ namespace nodeimg {
 namespace cri = runtime::v1;
 namespace native_images = containerd::services::images::v1;
 namespace native_leases = containerd::services::leases::v1;
+namespace native_containers = containerd::services::containers::v1;
 
 namespace {
 
@@ -65,6 +67,12 @@ std::string_view code_name(grpc::StatusCode code) {
   }
 }
 
+// The runtime itself is gone, not the object: the connection is refused or lost
+// (Unavailable), or no answer came within runtime.timeout (DeadlineExceeded).
+bool runtime_gone(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
 // containerd and CRI-O report a missing object in the message rather than always with
 // NOT_FOUND.
 bool is_not_found(const grpc::Status& s) {
@@ -99,6 +107,7 @@ struct CriRuntime::Impl {
   // containerd's native services on the same socket (the remove_images fast path).
   std::unique_ptr<native_images::Images::Stub> native_images;
   std::unique_ptr<native_leases::Leases::Stub> native_leases;
+  std::unique_ptr<native_containers::Containers::Stub> native_containers;
   enum class Native { Unknown, Available, Refused };
   std::mutex native_mutex;
   Native native = Native::Unknown;
@@ -113,11 +122,14 @@ struct CriRuntime::Impl {
     std::string hint;
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE)
       hint = " (is the runtime running? set runtime.endpoint if it listens elsewhere)";
-    return Error{fmt::format("{} via CRI {}: {}: {}{}", action, info.endpoint, code_name(s.error_code()), s.error_message(), hint)};
+    return Error{.message = fmt::format("{} via CRI {}: {}: {}{}", action, info.endpoint, code_name(s.error_code()),
+                                        s.error_message(), hint),
+                 .unreachable = runtime_gone(s)};
   }
   Error native_error(std::string_view action, const grpc::Status& s) const {
-    return Error{fmt::format("{} via containerd {} (namespace {}): {}: {}", action, info.endpoint, kCriNamespace,
-                             code_name(s.error_code()), s.error_message())};
+    return Error{.message = fmt::format("{} via containerd {} (namespace {}): {}: {}", action, info.endpoint,
+                                        kCriNamespace, code_name(s.error_code()), s.error_message()),
+                 .unreachable = runtime_gone(s)};
   }
 
   // The image as CRI knows it now; nullopt when CRI does not know it.
@@ -207,6 +219,7 @@ Result<std::unique_ptr<CriRuntime>> CriRuntime::connect(const std::string& endpo
   impl->images = cri::ImageService::NewStub(impl->channel);
   impl->native_images = native_images::Images::NewStub(impl->channel);
   impl->native_leases = native_leases::Leases::NewStub(impl->channel);
+  impl->native_containers = native_containers::Containers::NewStub(impl->channel);
 
   grpc::ClientContext ctx;
   impl->prepare(ctx);
@@ -241,14 +254,50 @@ Result<std::vector<gc::Image>> CriRuntime::list_images() {
   return out;
 }
 
+namespace {
+
+// containerd's own containers in CRI's namespace that CRI does not list (made by ctr,
+// nerdctl, a node agent): users of their images like any other. CRI's containers and
+// sandboxes are containerd containers too; they carry the label below and are left to
+// CRI's list (which knows their state). An endpoint without containerd's native API has
+// none to add.
+constexpr const char* kCriKindLabel = "io.cri-containerd.kind";
+
+Result<std::vector<gc::Container>> foreign_containers(CriRuntime::Impl& impl) {
+  std::vector<gc::Container> out;
+  if (impl.info.name != "containerd") return out;
+  grpc::ClientContext ctx;
+  impl.prepare_native(ctx);
+  native_containers::ListContainersResponse resp;
+  auto s = impl.native_containers->List(&ctx, native_containers::ListContainersRequest{}, &resp);
+  if (native_refused(s)) return out;
+  if (!s.ok()) return std::unexpected(impl.native_error("list containers", s));
+  for (const auto& c : resp.containers()) {
+    if (c.labels().contains(kCriKindLabel)) continue;
+    out.push_back({.id = c.id(),
+                   .name = fmt::format("{} (containerd namespace {}, not CRI)", c.id(), kCriNamespace),
+                   .sandbox_id = "",
+                   .image = c.image(),
+                   .image_id = "",
+                   // Not CRI's: its task may be running. Created keeps its image "used now".
+                   .state = gc::ContainerState::Created,
+                   .created_at = c.created_at().seconds()});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<gc::Container>> CriRuntime::list_containers() {
   grpc::ClientContext ctx;
   impl_->prepare(ctx);
   cri::ListContainersResponse resp;
   if (auto s = impl_->runtime->ListContainers(&ctx, cri::ListContainersRequest{}, &resp); !s.ok())
     return std::unexpected(impl_->error("list containers", s));
+  auto foreign = foreign_containers(*impl_);
+  if (!foreign) return std::unexpected(foreign.error());
   std::vector<gc::Container> out;
-  out.reserve(static_cast<std::size_t>(resp.containers_size()));
+  out.reserve(static_cast<std::size_t>(resp.containers_size()) + foreign->size());
   for (const auto& c : resp.containers()) {
     gc::Container container;
     container.id = c.id();
@@ -261,6 +310,7 @@ Result<std::vector<gc::Container>> CriRuntime::list_containers() {
     container.created_at = c.created_at() / kNanosPerSecond;
     out.push_back(std::move(container));
   }
+  for (auto& c : *foreign) out.push_back(std::move(c));
   return out;
 }
 

@@ -14,6 +14,10 @@
 // CRI still lists after that goes through CRI RemoveImage. A probe answered Unimplemented
 // or PermissionDenied (or such an answer later) means CRI RemoveImage from then on.
 // Usage is never checked by containerd on either path: the executor's re-list is the guard.
+// So on containerd list_containers also returns the containers of containerd's own
+// containers service in namespace k8s.io that CRI does not list (made by ctr, nerdctl, a
+// node agent: no "io.cri-containerd.kind" label), as created containers named
+// "ID (containerd namespace k8s.io, not CRI)": their images are in use.
 #include <chrono>
 #include <memory>
 

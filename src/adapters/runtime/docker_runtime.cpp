@@ -255,17 +255,23 @@ Result<DockerRuntime::Response> DockerRuntime::call(std::string_view action, std
   const CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     if (sink.overflow) return std::unexpected(error(action, "the daemon's answer is too large"));
+    Error e;
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
       struct stat st {};
       const bool exists = ::stat(socket_path_.c_str(), &st) == 0;
-      return std::unexpected(error(
-          action, fmt::format("cannot connect to {}: {} (is dockerd running, and is this the socket "
-                              "of its -H option? set the runtime endpoint otherwise)",
-                              socket_path_, exists ? curl_easy_strerror(rc) : "no such socket")));
+      e = error(action, fmt::format("cannot connect to {}: {} (is dockerd running, and is this the socket "
+                                    "of its -H option? set the runtime endpoint otherwise)",
+                                    socket_path_, exists ? curl_easy_strerror(rc) : "no such socket"));
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+      e = error(action, fmt::format("no answer within {} ms", timeout_.count()));
+    } else {
+      e = error(action, curl_easy_strerror(rc));
     }
-    if (rc == CURLE_OPERATION_TIMEDOUT)
-      return std::unexpected(error(action, fmt::format("no answer within {} ms", timeout_.count())));
-    return std::unexpected(error(action, curl_easy_strerror(rc)));
+    // The daemon is gone (refused, connection lost, no answer in time), not the object.
+    e.unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT ||
+                    rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+                    rc == CURLE_PARTIAL_FILE;
+    return std::unexpected(std::move(e));
   }
   Response r;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
@@ -418,6 +424,17 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_container(const std::string&
 
 Result<ImageRuntime::Outcome> DockerRuntime::remove_sandbox(const std::string&) { return Outcome::NotFound; }
 
+Result<std::set<std::string>> DockerRuntime::parent_ids() const {
+  // all=1: the intermediate images (untagged parents) too, which /images/json hides.
+  auto j = get_array("list images with their parents", "/images/json?all=1");
+  if (!j) return std::unexpected(j.error());
+  std::set<std::string> parents;
+  for (const auto& e : *j)
+    if (e.is_object())
+      if (std::string parent = string_or(e, "ParentId"); !parent.empty()) parents.insert(std::move(parent));
+  return parents;
+}
+
 Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image) {
   const std::string action = fmt::format("remove image \"{}\"", image.id);
   if (image.id.empty()) return std::unexpected(error(action, "empty image id"));
@@ -432,16 +449,22 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image
   if (!j.is_object()) return std::unexpected(error(action, "image inspect answered no JSON object"));
   const std::string full_id = string_or(j, "Id", image.id);
 
-  // An image some container uses stays whole: untagging it first would strip its names
-  // and still fail on the last reference.
+  // An image some container uses, or that other images are built on (Docker refuses to
+  // delete a parent, but only after its tags are gone), stays whole: untagging it first
+  // would strip its names and still fail on the id.
   auto containers = list_containers();
   if (!containers) return std::unexpected(context(action, containers.error()));
   for (const auto& c : *containers) {
     if (c.image_id == full_id || c.image == full_id) return Outcome::InUse;
   }
+  auto parents = parent_ids();
+  if (!parents) return std::unexpected(context(action, parents.error()));
+  if (parents->contains(full_id)) return Outcome::HasDependents;
 
   // Every name (tags, then digests) goes first; deleting the last one may already delete
-  // the image. Then the id itself.
+  // the image. Then the id itself. noprune: deleting it never takes an untagged parent
+  // along (an image removed without being counted); that parent is listed afterwards, as
+  // a dangling image, and judged on its own.
   std::vector<std::string> refs;
   std::set<std::string> seen;
   for (const auto& list : {strings_of(j, "RepoTags"), image.tags, strings_of(j, "RepoDigests"), image.digests}) {
@@ -450,16 +473,28 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image
       refs.push_back(ref);
     }
   }
+  std::vector<std::string> untagged;
+  // A refusal after some names went (a container or a child image appeared meanwhile):
+  // the tags go back, so the image is left as it was found (repo digests cannot be put
+  // back: Docker records them only when pulling or pushing).
+  auto refused = [&](const Response& r) -> Result<Outcome> {
+    if (auto back = retag(full_id, untagged); !back) return std::unexpected(context(action, back.error()));
+    return daemon_message(r.body).find("child") != std::string::npos ? Outcome::HasDependents : Outcome::InUse;
+  };
   for (const auto& ref : refs) {
-    auto r = call(action, "DELETE", "/images/" + path_part(ref));
+    auto r = call(action, "DELETE", "/images/" + path_part(ref) + "?noprune=1");
     if (!r) return std::unexpected(r.error());
-    if (r->status == 200 || r->status == 404) continue;
-    if (r->status == 409) return Outcome::InUse;
+    if (r->status == 200) {
+      if (ref.find('@') == std::string::npos) untagged.push_back(ref);
+      continue;
+    }
+    if (r->status == 404) continue;
+    if (r->status == 409) return refused(*r);
     return std::unexpected(http_error(fmt::format("{}: delete reference \"{}\"", action, ref), *r));
   }
-  auto del = call(action, "DELETE", id_path);
+  auto del = call(action, "DELETE", id_path + "?noprune=1");
   if (!del) return std::unexpected(del.error());
-  if (del->status == 409) return Outcome::InUse;
+  if (del->status == 409) return refused(*del);
   if (del->status != 200 && del->status != 404) return std::unexpected(http_error(action, *del));
 
   auto after = call(action, "GET", id_path + "/json");
@@ -468,6 +503,42 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image
   if (after->status == 200)
     return std::unexpected(error(action, "the image is still present after deleting its references and id"));
   return std::unexpected(http_error(action, *after));
+}
+
+Result<void> DockerRuntime::retag(const std::string& id, const std::vector<std::string>& tags) const {
+  for (const auto& t : tags) {
+    auto name = docker::parse_image_name(t);
+    if (!name) return std::unexpected(name.error());
+    const std::string action = fmt::format("put tag \"{}\" back on image \"{}\"", t, id);
+    auto r = call(action, "POST",
+                  "/images/" + path_part(id) + "/tag?repo=" + docker::url_encode(name->repository) +
+                      "&tag=" + docker::url_encode(name->tag));
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 200 && r->status != 201) return std::unexpected(http_error(action, *r));
+  }
+  return {};
+}
+
+std::vector<Result<ImageRuntime::Outcome>> DockerRuntime::remove_images(const std::vector<gc::Image>& images,
+                                                                         int concurrency) {
+  // Children before their parents: a parent removed in the same batch as an image built on
+  // it would otherwise be refused whenever it came first. Without the parent list, every
+  // image still checks for itself.
+  auto parents = parent_ids();
+  if (!parents) return ImageRuntime::remove_images(images, concurrency);
+  std::vector<gc::Image> first, then;
+  std::vector<std::size_t> first_at, then_at;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const bool parent = parents->contains(images[i].id);
+    (parent ? then : first).push_back(images[i]);
+    (parent ? then_at : first_at).push_back(i);
+  }
+  std::vector<Result<Outcome>> out(images.size(), Outcome::NotFound);
+  auto a = ImageRuntime::remove_images(first, concurrency);
+  for (std::size_t k = 0; k < a.size(); ++k) out[first_at[k]] = std::move(a[k]);
+  auto b = ImageRuntime::remove_images(then, concurrency);
+  for (std::size_t k = 0; k < b.size(); ++k) out[then_at[k]] = std::move(b[k]);
+  return out;
 }
 
 Result<std::string> DockerRuntime::pull_image(const std::string& reference) {

@@ -6,10 +6,16 @@
 // Removals never force. An image with several references (tags, digests) cannot be deleted
 // by id without force, so remove_image deletes each reference and then the id, and reports
 // Removed only once the id is really gone. An image that any container (in any state) uses
-// is left untouched: InUse.
+// is left untouched: InUse; one that other images are built on (a parent: ParentId of
+// another image, intermediate ones included): HasDependents — both checked before the first
+// name goes. Should the daemon still refuse part-way (a container created meanwhile), the
+// tags removed are put back. Deletes pass noprune, so no untagged parent ever disappears
+// along with an image without being counted. remove_images removes children before their
+// parents.
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +79,7 @@ class DockerRuntime final : public ImageRuntime {
   Result<Outcome> remove_container(const std::string& id) override;
   Result<Outcome> remove_sandbox(const std::string& id) override;
   Result<Outcome> remove_image(const gc::Image& image) override;
+  std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) override;
   Result<std::string> pull_image(const std::string& reference) override;
 
   struct Response {
@@ -94,6 +101,10 @@ class DockerRuntime final : public ImageRuntime {
   // "ACTION via Docker ENDPOINT: STATUS REASON: MESSAGE"
   Error http_error(std::string_view action, const Response& r) const;
   Error error(std::string_view action, std::string_view cause) const;
+  // The ids of every image some other image is built on (ParentId, over all images).
+  Result<std::set<std::string>> parent_ids() const;
+  // Puts `tags` ("repo:tag") back on image `id`.
+  Result<void> retag(const std::string& id, const std::vector<std::string>& tags) const;
 
   RuntimeInfo info_;
   std::string socket_path_;

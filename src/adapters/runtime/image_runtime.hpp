@@ -8,11 +8,15 @@
 // - No method ever forces anything: a removal the runtime refuses because the object is in
 //   use comes back as Outcome::InUse, never retried with force.
 // - Removing something that is already gone is Outcome::NotFound, not an error.
+// - An error meaning the runtime itself is gone (connection refused or lost, no answer
+//   within the timeout) has Error::unreachable set; the collector then stops the run.
 // - Errors name the action, the object and the endpoint, e.g.
 //   `remove image "sha256:…" via CRI unix:///run/containerd/containerd.sock: Unavailable: …`.
 // - remove_*, list_containers and pull_image may be called from several threads at once.
 #include <cstddef>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +35,8 @@ struct RuntimeInfo {
 
 class ImageRuntime {
  public:
-  enum class Outcome { Removed, NotFound, InUse };
+  // HasDependents: other images are built on it (Docker's parent images); left whole.
+  enum class Outcome { Removed, NotFound, InUse, HasDependents };
 
   virtual ~ImageRuntime() = default;
 
@@ -58,9 +63,25 @@ class ImageRuntime {
   // synchronously. The default runs remove_image on at most `concurrency` threads; a
   // runtime with a cheaper bulk path (containerd: one garbage collection per batch instead
   // of one per image) overrides it.
+  // Once a removal answers that the runtime is gone (Error::unreachable), the images not
+  // yet started are not tried: they get that same error.
   virtual std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) {
     std::vector<Result<Outcome>> out(images.size(), Outcome::NotFound);
-    parallel_for(images.size(), concurrency, [&](std::size_t i) { out[i] = remove_image(images[i]); });
+    std::mutex mutex;
+    std::optional<Error> gone;
+    parallel_for(images.size(), concurrency, [&](std::size_t i) {
+      {
+        std::lock_guard lock(mutex);
+        if (gone) {
+          out[i] = std::unexpected(*gone);
+          return;
+        }
+      }
+      auto r = remove_image(images[i]);
+      std::lock_guard lock(mutex);
+      if (!r && r.error().unreachable && !gone) gone = r.error();
+      out[i] = std::move(r);
+    });
     return out;
   }
   // Pulls `reference`; returns the image id (or the runtime's image reference).

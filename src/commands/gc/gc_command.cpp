@@ -1,5 +1,6 @@
 #include "commands/gc/gc_command.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,11 +13,13 @@
 #include "adapters/host/filesystem_usage.hpp"
 #include "adapters/host/history_store.hpp"
 #include "adapters/host/host_files.hpp"
+#include "adapters/host/keep_files.hpp"
 #include "adapters/host/run_lock.hpp"
 #include "adapters/runtime/runtime_connect.hpp"
 #include "commands/gc/gc_executor.hpp"
 #include "commands/logging.hpp"
 #include "commands/terminal.hpp"
+#include "core/common/paths.hpp"
 #include "core/common/parallel.hpp"
 #include "core/gc/metrics.hpp"
 #include "core/gc/planner.hpp"
@@ -130,6 +133,17 @@ Result<gc::Policy> policy_for(const Context& ctx, const gc::PolicyOverrides& ove
   return policy;
 }
 
+// gc.keepFromFile, read now (each run follows the list's maintainer): its patterns join
+// gc.keep. An error stops the command before anything is removed.
+Result<void> add_keep_files(const HostFiles& files, gc::Policy& policy) {
+  if (policy.keep_from.empty()) return {};
+  auto patterns = read_keep_files(files, policy.keep_from);
+  if (!patterns) return std::unexpected(patterns.error());
+  spdlog::debug("gc.keepFromFile: {} pattern(s)", patterns->size());
+  for (auto& p : *patterns) policy.keep.push_back(std::move(p));
+  return {};
+}
+
 Result<std::chrono::milliseconds> lock_wait(const GcFlags& flags) {
   auto wait = parse_duration_with_days(flags.lock_timeout);
   if (!wait) return fail("--lock-timeout: " + wait.error().message);
@@ -145,14 +159,44 @@ Result<std::optional<RunLock>> lock_run(const HostFiles& files, const GcFlags& f
   return std::optional<RunLock>(std::move(*lock));
 }
 
+// The endpoint(s) a run that could not connect probed: the configured one, or with "auto"
+// every well-known socket that exists (those absent were not probed), else "none".
+std::string probed_endpoints(const Context& ctx) {
+  const RuntimeConfig& config = ctx.config.runtime;
+  if (config.endpoint != "auto") return config.endpoint;
+  std::string out;
+  for (const auto& candidate : well_known_runtimes()) {
+    if (config.kind != RuntimeConfig::Kind::Auto && candidate.kind != config.kind) continue;
+    const std::string path = under_root(ctx.options.root, candidate.endpoint.substr(std::string_view("unix://").size()));
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    out += (out.empty() ? "" : ",") + ("unix://" + path);
+  }
+  return out.empty() ? "none" : out;
+}
+
 // A run that could not survey the node says so in the metrics too, so that an alert fires
 // on the failure itself rather than on the last good run's figures going stale.
 void report_unreachable(const Context& ctx, const HostFiles& files, const GcFlags& flags, const Error& error,
                         std::chrono::steady_clock::time_point started) {
   log::event(spdlog::level::err, "gc failed: " + error.message, {{"NODEIMG_COMMAND", "gc"}, {"NODEIMG_FAILED", "1"}});
   if (flags.dry_run) return;
-  gc::RunReport failed{.runtime = ctx.config.runtime.endpoint, .runtime_reached = false};
-  failed.failures.push_back({.kind = gc::ObjectKind::Image, .id = "", .message = error.message});
+  // Not a failed removal: the runtime (or the host) could not be surveyed at all.
+  gc::RunReport failed{.endpoint = probed_endpoints(ctx), .runtime_reached = false, .outage = error.message};
+  failed.duration_seconds = seconds_since(started);
+  const auto finished = unix_now();
+  write_metrics(ctx, files, failed, finished, {.totals = count_failed_run(ctx, files, failed, finished)});
+}
+
+// A run stopped before it surveyed the node for a reason of its own (gc.keepFromFile
+// unreadable): it removed nothing, and the metrics say it failed.
+void report_not_started(const Context& ctx, const HostFiles& files, const GcFlags& flags, const Error& error,
+                        std::chrono::steady_clock::time_point started) {
+  log::event(spdlog::level::err, "gc failed: " + error.message + "; nothing was removed",
+             {{"NODEIMG_COMMAND", "gc"}, {"NODEIMG_FAILED", "1"}});
+  if (flags.dry_run) return;
+  gc::RunReport failed;  // no runtime was probed: no runtime figures
+  failed.errors.push_back(error.message);
   failed.duration_seconds = seconds_since(started);
   const auto finished = unix_now();
   write_metrics(ctx, files, failed, finished, {.totals = count_failed_run(ctx, files, failed, finished)});
@@ -169,6 +213,7 @@ struct RunResult {
 RunResult carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy& policy, bool dry_run) {
   gc::RunReport report{.dry_run = dry_run,
                        .runtime = runtime_label(s.runtime->info()),
+                       .endpoint = s.runtime->info().endpoint,
                        .started_at = s.now,
                        .before = s.inventory.usage,
                        .images_before = s.inventory.images.size(),
@@ -179,6 +224,9 @@ RunResult carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy& pol
                ExecutorOptions{.concurrency = policy.concurrency, .dry_run = dry_run}, report);
   if (dry_run) {
     report.images_after = plan.images_after;
+  } else if (!report.runtime_reached) {
+    // The runtime is gone: the images left cannot be counted (unknown, not 0), and the
+    // history forgets what was removed at the next run.
   } else if (auto after = s.runtime->list_images(); after) {
     report.images_after = after->size();
     // Forget removed images now rather than at the next run.
@@ -186,23 +234,48 @@ RunResult carry_out(const Survey& s, const gc::Plan& plan, const gc::Policy& pol
     remaining.images = std::move(*after);
     if (auto containers = s.runtime->list_containers(); containers) remaining.containers = std::move(*containers);
     history_after = gc::update_history(s.history, remaining, s.now);
+  } else if (after.error().unreachable) {
+    report.runtime_reached = false;
+    report.outage = "list images after the run: " + after.error().message;
   } else {
-    report.failures.push_back({.kind = gc::ObjectKind::Image, .id = "", .message = "list images after the run: " + after.error().message});
+    report.errors.push_back("list images after the run: " + after.error().message);
   }
   return {.report = std::move(report), .history_after = std::move(history_after)};
 }
 
 // The run's totals go to the state file with the history, then into the metrics.
+// A history that cannot be saved fails the run (its totals are then not rendered either:
+// counters that were not kept would go back at the next run). The metrics are written
+// whatever happened.
 void record_run(const Context& ctx, const HostFiles& files, const HistoryStore& store, const Survey& s,
-                const gc::Policy& policy, const RunResult& run) {
+                const gc::Policy& policy, RunResult& run) {
   const auto finished = unix_now();
-  const auto totals = gc::record_run(s.totals, run.report, finished);
-  if (auto ok = store.save(run.history_after, totals, s.now); !ok)
-    log::event(spdlog::level::warn, "save history: " + ok.error().message);
+  std::optional<gc::RunTotals> totals = gc::record_run(s.totals, run.report, finished);
+  if (auto ok = store.save(run.history_after, *totals, s.now); !ok) {
+    run.report.errors.push_back("save history: " + ok.error().message);
+    totals = std::nullopt;
+  }
   const auto size = run.report.after.size_bytes;
   write_metrics(ctx, files, run.report, finished,
                 {.totals = totals, .high_ratio = gc::used_ratio_at(policy.high, size),
                  .low_ratio = gc::used_ratio_at(policy.low, size)});
+}
+
+// The history could not be saved before acting: nothing was removed, and the metrics say
+// the run failed (rather than keep the previous run's success).
+void report_unsaved(const Context& ctx, const HostFiles& files, const Survey& s, const Error& error,
+                    std::chrono::steady_clock::time_point started) {
+  spdlog::error("save history: {}", error.message);
+  gc::RunReport failed{.runtime = runtime_label(s.runtime->info()),
+                       .endpoint = s.runtime->info().endpoint,
+                       .started_at = s.now,
+                       .before = s.inventory.usage,
+                       .after = s.inventory.usage,
+                       .images_before = s.inventory.images.size(),
+                       .images_after = s.inventory.images.size()};
+  failed.errors.push_back("save history: " + error.message + "; nothing was removed");
+  failed.duration_seconds = seconds_since(started);
+  write_metrics(ctx, files, failed, unix_now(), {});
 }
 
 gc::Layout layout_for(const std::string& output) { return {.width = terminal_columns(), .wide = output == "wide"}; }
@@ -229,6 +302,10 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
     spdlog::error("{}", lock.error().message);
     return kExitFailed;
   }
+  if (auto kept = add_keep_files(files, *policy); !kept) {
+    report_not_started(ctx, files, flags, kept.error(), started);
+    return kExitFailed;
+  }
   auto s = survey(ctx, files, !flags.dry_run);
   if (!s) {
     report_unreachable(ctx, files, flags, s.error(), started);
@@ -241,7 +318,7 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   const HistoryStore store(files, ctx.state_dir());
   if (!flags.dry_run)
     if (auto ok = store.save(s->history, s->totals, s->now); !ok) {
-      spdlog::error("save history: {}", ok.error().message);
+      report_unsaved(ctx, files, *s, ok.error(), started);
       return kExitFailed;
     }
   const gc::Plan plan = gc::plan_collection(s->inventory, s->history, *policy, s->now);
@@ -249,7 +326,7 @@ int gc_run(const Context& ctx, const GcFlags& flags) {
   run.report.duration_seconds = seconds_since(started);
   if (!flags.dry_run) record_run(ctx, files, store, *s, *policy, run);
   print_gc(ctx, flags, {.report = run.report, .plan = plan, .policy = *policy});
-  return run.report.failures.empty() ? kExitOk : kExitFailed;
+  return run.report.failed() ? kExitFailed : kExitOk;
 }
 
 int images_list(const Context& ctx, const ImagesFlags& flags) {
@@ -259,6 +336,10 @@ int images_list(const Context& ctx, const ImagesFlags& flags) {
     return kExitUsage;
   }
   HostFiles files(ctx.options.root);
+  if (auto kept = add_keep_files(files, *policy); !kept) {
+    spdlog::error("{}", kept.error().message);
+    return kExitFailed;
+  }
   auto s = survey(ctx, files, false);
   if (!s) {
     spdlog::error("{}", s.error().message);

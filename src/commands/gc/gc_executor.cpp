@@ -1,8 +1,10 @@
 #include "commands/gc/gc_executor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -18,12 +20,30 @@ namespace {
 using gc::ObjectKind;
 using Outcome = ImageRuntime::Outcome;
 
-// Writes outcomes into the report; safe from the worker threads.
+// Writes outcomes into the report; safe from the worker threads. An error saying the
+// runtime is gone (not about the object) is the run's outage, recorded once: from then on
+// nothing more is tried.
 struct Recorder {
   gc::RunReport& report;
   std::mutex mutex;
+  std::atomic<bool> lost{false};
+
+  // Records the outage (the first one only); returns whether `e` was one.
+  bool outage(const Error& e) {
+    if (!e.unreachable) return false;
+    std::lock_guard lock(mutex);
+    if (!lost.exchange(true)) {
+      report.runtime_reached = false;
+      report.outage = e.message;
+      spdlog::debug("runtime lost: {}", e.message);
+    }
+    return true;
+  }
+  // Whether the runtime is gone: nothing more is attempted.
+  bool gone() const { return lost.load(); }
 
   void outcome(ObjectKind kind, const gc::Decision& d, const Result<Outcome>& r) {
+    if (!r && outage(r.error())) return;
     std::lock_guard lock(mutex);
     if (!r) {
       report.failures.push_back({.kind = kind, .id = d.id, .message = r.error().message});
@@ -43,6 +63,12 @@ struct Recorder {
       case Outcome::InUse:
         report.skipped.push_back(
             {.kind = kind, .id = d.id, .name = d.name, .reason = "the runtime refused: in use", .code = gc::SkipCode::InUse});
+        break;
+      case Outcome::HasDependents:
+        report.skipped.push_back({.kind = kind,
+                                  .id = d.id,
+                                  .name = d.name,
+                                  .reason = "the runtime refused: other images are built on it (left whole, names kept)"});
         break;
     }
   }
@@ -79,7 +105,7 @@ class ImageRemover {
   }
 
   void remove(const std::vector<const gc::Decision*>& list, std::size_t per_batch) {
-    for (std::size_t start = 0, end = 0; start < list.size(); start = end) {
+    for (std::size_t start = 0, end = 0; start < list.size() && !rec_.gone(); start = end) {
       end = gc::batch_end(list, start, per_batch);
       const auto todo = still_needed(list, start, end);
       if (todo.empty()) continue;
@@ -118,6 +144,7 @@ class ImageRemover {
   std::vector<Go> unused_now(const std::vector<const gc::Decision*>& todo) {
     auto containers = runtime_.list_containers();
     if (!containers) {
+      if (rec_.outage(containers.error())) return {};
       for (const auto* d : todo) rec_.fail(ObjectKind::Image, d->id, "not removed: " + containers.error().message);
       return {};
     }
@@ -174,6 +201,18 @@ class ImageRemover {
   std::map<std::string, const gc::Image*> by_id_;
 };
 
+// The planned removals the report says nothing about (neither removed, skipped nor failed).
+std::size_t not_attempted(std::initializer_list<const std::vector<const gc::Decision*>*> lists, const gc::RunReport& report) {
+  std::set<std::string> told;
+  for (const auto& r : report.removed) told.insert(r.id);
+  for (const auto& r : report.skipped) told.insert(r.id);
+  for (const auto& r : report.failures) told.insert(r.id);
+  std::size_t n = 0;
+  for (const auto* list : lists)
+    for (const auto* d : *list) n += told.contains(d->id) ? 0 : 1;
+  return n;
+}
+
 void record_dry_run(const std::vector<const gc::Decision*>& list, ObjectKind kind, Recorder& rec) {
   for (const auto* d : list) rec.outcome(kind, *d, Outcome::Removed);
 }
@@ -194,10 +233,10 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
     return;
   }
   parallel_for(containers.size(), options.concurrency, [&](std::size_t i) {
-    rec.outcome(ObjectKind::Container, *containers[i], runtime.remove_container(containers[i]->id));
+    if (!rec.gone()) rec.outcome(ObjectKind::Container, *containers[i], runtime.remove_container(containers[i]->id));
   });
   parallel_for(sandboxes.size(), options.concurrency, [&](std::size_t i) {
-    rec.outcome(ObjectKind::Sandbox, *sandboxes[i], runtime.remove_sandbox(sandboxes[i]->id));
+    if (!rec.gone()) rec.outcome(ObjectKind::Sandbox, *sandboxes[i], runtime.remove_sandbox(sandboxes[i]->id));
   });
 
   gc::PressureWatch watch(plan, policy, report.before);
@@ -210,6 +249,12 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
   // rather than overshoot low by a batch.
   remover.remove(reserve_list, 1);
   remover.measure_after("at the end of the run");
+  if (rec.gone()) {
+    // What the plan still wanted was not attempted: say so once, with the outage.
+    report.outage += fmt::format("; stopped there: {} planned removal(s) not attempted",
+                                 not_attempted({&containers, &sandboxes, &images}, report));
+    return;  // a shortfall judged against a run cut short would mislead
+  }
   watch.settle_shortfalls(report.shortfalls, report.after);
 }
 

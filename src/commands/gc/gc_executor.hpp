@@ -6,6 +6,10 @@
 // - An image that has come into use since the plan is skipped (never removed).
 // - "Not found" counts as done; "in use" as skipped; other errors are recorded and the run
 //   goes on with the next object.
+// - An error saying the runtime itself is gone (Error::unreachable: connection refused or
+//   lost, no answer in time) is not the object's: the run stops there, the report carries
+//   the outage once (runtime_reached false) and the planned removals not attempted are
+//   counted in it, not reported as failures.
 // - A failed re-measure is a warning in the report; the run goes on with what the plan
 //   selected, and takes no reserve (only a measurement can say more is needed).
 // With dry_run nothing is removed: the report lists what would be.

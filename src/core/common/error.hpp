@@ -11,6 +11,10 @@ namespace nodeimg {
 // `edit /var/lib/kubelet/config.yaml: line 3: value of "kind" is not a scalar`.
 struct Error {
   std::string message;
+  // The peer (a container runtime) did not answer at all: connection refused or lost, or no
+  // answer within the timeout. About the peer, not the object acted on: callers stop
+  // rather than try the next object against a runtime that is gone.
+  bool unreachable = false;
 };
 
 template <class T>
@@ -22,7 +26,7 @@ inline std::unexpected<Error> fail(std::string message) {
 
 // Prefixes the error with what was being done ("read /etc/x: " + cause).
 inline Error context(std::string_view what, const Error& e) {
-  return Error{std::string(what) + ": " + e.message};
+  return Error{.message = std::string(what) + ": " + e.message, .unreachable = e.unreachable};
 }
 
 }  // namespace nodeimg

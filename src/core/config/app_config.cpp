@@ -353,6 +353,21 @@ Result<void> parse_gc_key(const Reader& r, const YAML::Node& k, const YAML::Node
   if (name == "concurrency") return assign(checked_integer(r, v, key, gc::valid_concurrency), p.concurrency);
   if (name == "keep") return parse_keep(r, v, key, p);
   if (name == "keepNewest") return parse_keep_newest(r, v, key, p);
+  if (name == "keepFromFile") {
+    // One path or a list of them; each absolute (a host path, read under --root).
+    std::vector<std::string> paths;
+    if (v.IsScalar()) {
+      paths.push_back(v.Scalar());
+    } else if (auto list = string_list(r, v, key); list) {
+      paths = std::move(*list);
+    } else {
+      return std::unexpected(list.error());
+    }
+    for (const auto& path : paths)
+      if (!path.starts_with('/')) return r.error(v, key, fmt::format("\"{}\" must be an absolute path", path));
+    p.keep_from = std::move(paths);
+    return {};
+  }
   if (name == "containers" || name == "sandboxes") return parse_object_policy(r, v, key, name == "containers", p);
   return r.error(k, key, "unknown key");
 }

@@ -91,8 +91,8 @@ std::string escape_label_value(std::string_view value) {
 namespace {
 
 void render_totals(Writer& w, const RunTotals& t) {
-  w.family("nodeimg_gc_runs_total", "Garbage collection runs by result (failure: any removal failed or the runtime "
-           "was unreachable), kept in the state file across restarts.", "counter");
+  w.family("nodeimg_gc_runs_total", "Garbage collection runs by result (failure: a removal failed, the runtime "
+           "was unreachable or lost, or the run failed), kept in the state file across restarts.", "counter");
   w.sample(number(t.runs_success), {{"result", "success"}});
   w.sample(number(t.runs_failure), {{"result", "failure"}});
   w.family("nodeimg_gc_removed_total", "Objects removed by garbage collection, by kind, over every run.", "counter");
@@ -117,7 +117,7 @@ void render_thresholds(Writer& w, const MetricsExtras& e) {
 }  // namespace
 
 RunTotals record_run(RunTotals t, const RunReport& report, Seconds finished_at) {
-  const bool success = report.failures.empty();
+  const bool success = !report.failed();
   (success ? t.runs_success : t.runs_failure) += 1;
   t.removed_containers += report.count(ObjectKind::Container);
   t.removed_sandboxes += report.count(ObjectKind::Sandbox);
@@ -152,6 +152,18 @@ std::string render_kubelet_metrics(const KubeletFacts& facts) {
 
 namespace {
 
+void render_runtime(Writer& w, const RunReport& report) {
+  w.family("nodeimg_gc_runtime_reachable",
+           "1 when the container runtime answered throughout the last run, 0 when it could not be reached or "
+           "stopped answering during it.");
+  w.sample(number(report.runtime_reached));
+
+  w.family("nodeimg_gc_runtime_info",
+           "The container runtime the last run talked to (runtime: name and version, empty when it did not answer) "
+           "and the endpoint it probed.");
+  w.sample("1", {{"runtime", report.runtime}, {"endpoint", report.endpoint}});
+}
+
 std::string render_run(const RunReport& report, Seconds finished_at) {
   Writer w;
   w.family("nodeimg_gc_last_run_timestamp_seconds", "When the last garbage collection run finished, in unix time.");
@@ -161,14 +173,13 @@ std::string render_run(const RunReport& report, Seconds finished_at) {
   w.sample(number(report.duration_seconds));
 
   w.family("nodeimg_gc_last_run_success",
-           "1 when the last run had no failure (a shortfall is not a failure), 0 otherwise.");
-  w.sample(number(report.failures.empty()));
+           "1 when the last run had no failure (a shortfall is not a failure), 0 when a removal failed, the runtime "
+           "was unreachable or lost, or the run could not save its history.");
+  w.sample(number(!report.failed()));
 
-  w.family("nodeimg_gc_runtime_reachable", "1 when the last run reached the container runtime, 0 otherwise.");
-  w.sample(number(report.runtime_reached));
-
-  w.family("nodeimg_gc_runtime_info", "The container runtime the last run talked to.");
-  w.sample("1", {{"runtime", report.runtime}});
+  // A run that stopped before it probed any runtime (gc.keepFromFile unreadable) says
+  // nothing about the runtime.
+  if (!report.endpoint.empty() || !report.runtime.empty()) render_runtime(w, report);
 
   w.family("nodeimg_gc_removed", "Objects the last run removed, by kind.");
   for (auto kind : kKinds) w.sample(number(std::uint64_t{report.count(kind)}), {{"kind", to_string(kind)}});
@@ -176,7 +187,9 @@ std::string render_run(const RunReport& report, Seconds finished_at) {
   w.family("nodeimg_gc_skipped", "Objects the last run planned to remove and then left (in use, low reached), by kind.");
   for (auto kind : kKinds) w.sample(number(count_kind(report.skipped, kind)), {{"kind", to_string(kind)}});
 
-  w.family("nodeimg_gc_failures", "Removals the runtime refused with an error in the last run, by kind.");
+  w.family("nodeimg_gc_failures",
+           "Removals that failed with an error in the last run, by kind (an unreachable runtime is "
+           "nodeimg_gc_runtime_reachable 0, not failures).");
   for (auto kind : kKinds) w.sample(number(count_kind(report.failures, kind)), {{"kind", to_string(kind)}});
 
   w.family("nodeimg_gc_freed_bytes",
@@ -203,10 +216,11 @@ std::string render_run(const RunReport& report, Seconds finished_at) {
     w.sample(number(fs.inodes_used_percent() / 100.0), {{"mountpoint", fs.mountpoint}});
   }
 
-  // A run that never reached the runtime knows nothing of its images: no figure, not 0.
-  if (report.runtime_reached) {
+  // A run that could not count the images left (the runtime was unreachable, or lost
+  // mid-run) knows nothing of them: no sample, not 0.
+  if (report.images_after) {
     w.family("nodeimg_images", "Images in the runtime after the last run (by image id, all tags together).");
-    w.sample(number(std::uint64_t{report.images_after}));
+    w.sample(number(std::uint64_t{*report.images_after}));
   }
   return w.take();
 }

@@ -76,6 +76,10 @@ struct Policy {
   Seconds max_unused_age = 0;  // 0 = off
   std::size_t max_images = 0;  // 0 = off
   std::vector<ReferencePattern> keep{};
+  // gc.keepFromFile: files or directories of more keep patterns (one per line) that a
+  // prepuller, configuration management or a ConfigMap sync maintains; the command reads
+  // them at each run and appends their patterns to `keep`.
+  std::vector<std::string> keep_from{};
   std::map<std::string, int> keep_newest;  // normalized repository -> N
   bool remove_exited_containers = true;
   Seconds container_min_age = 3600;
@@ -111,7 +115,8 @@ enum class ReasonCode {
   Running,        // a running container (or one in another live state: created, unknown)
   Ready,          // a ready sandbox
   Disabled,       // containers.removeExited / sandboxes.removeNotReady is off
-  HoldsContainer, // a NotReady sandbox that holds a container that is or may be running
+  HoldsContainer, // a NotReady sandbox that holds a container that is or may be running, or an exited one younger
+                  // than containers.minAge
   WithSandbox,    // a container kept by its own rules that goes with its removed sandbox
 };
 std::string_view to_string(ReasonCode c);

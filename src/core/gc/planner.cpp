@@ -334,14 +334,20 @@ void plan_containers(const Scene& scene, const Policy& policy, Seconds now, Plan
 struct Held {
   const Container* running = nullptr;
   const Container* unknown = nullptr;
+  // An exited container younger than containers.minAge: it keeps its image (and so itself,
+  // and so its sandbox, which would take it along) until it is old enough to go.
+  const Container* young_exited = nullptr;
 };
 
-std::unordered_map<std::string_view, Held> held_by_sandbox(const std::vector<const Container*>& containers) {
+std::unordered_map<std::string_view, Held> held_by_sandbox(const std::vector<const Container*>& containers,
+                                                           const Policy& policy, Seconds now) {
   std::unordered_map<std::string_view, Held> held;
   for (const Container* c : containers) {
     Held& h = held[c->sandbox_id];
     if (c->state == ContainerState::Running && !h.running) h.running = c;
     if (c->state == ContainerState::Unknown && !h.unknown) h.unknown = c;
+    if (c->state == ContainerState::Exited && now - c->created_at < policy.container_min_age && !h.young_exited)
+      h.young_exited = c;
   }
   return held;
 }
@@ -363,6 +369,11 @@ Decision sandbox_decision(const Sandbox& s, const Held& held, const Policy& poli
     d.rule = container_label(holder);
     d.reason = held.running ? fmt::format("not ready, but holds running container {}", d.rule)
                             : fmt::format("not ready, but holds container {} in an unknown state (it may be running)", d.rule);
+  } else if (held.young_exited) {
+    d.code = ReasonCode::HoldsContainer;
+    d.rule = container_label(*held.young_exited);
+    d.reason = fmt::format("not ready, but holds exited container {} created {} ago (< containers.minAge {})", d.rule,
+                           human_age(now - held.young_exited->created_at), human_age(policy.container_min_age));
   } else if (age < policy.sandbox_min_age) {
     d.code = ReasonCode::TooYoung;
     d.reason = fmt::format("not ready, created {} ago (< sandboxes.minAge {})", human_age(age), human_age(policy.sandbox_min_age));
@@ -376,7 +387,7 @@ Decision sandbox_decision(const Sandbox& s, const Held& held, const Policy& poli
 }
 
 void plan_sandboxes(const Scene& scene, const Policy& policy, Seconds now, Plan& plan, Removed& removed) {
-  const auto held = held_by_sandbox(scene.containers);
+  const auto held = held_by_sandbox(scene.containers, policy, now);
   for (const Sandbox* s : scene.sandboxes) {
     const auto it = held.find(s->id);
     plan.sandboxes.push_back(sandbox_decision(*s, it == held.end() ? Held{} : it->second, policy, now));

@@ -40,6 +40,24 @@ Result<void> override_with(std::string_view option, const std::optional<In>& val
 
 }  // namespace
 
+Result<std::vector<ReferencePattern>> parse_keep_file(std::string_view text, std::string_view source) {
+  std::vector<ReferencePattern> out;
+  std::size_t number = 0;
+  for (std::size_t start = 0; start <= text.size();) {
+    const auto nl = text.find('\n', start);
+    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++number;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+    auto pattern = ReferencePattern::parse(std::string(line));
+    if (!pattern) return fail(fmt::format("{}:{}: {}", source, number, pattern.error().message));
+    out.push_back(std::move(*pattern));
+  }
+  return out;
+}
+
 Result<void> apply_overrides(const PolicyOverrides& o, Policy& policy) {
   const auto threshold = [](const std::string& t) { return parse_threshold(t); };
   const auto inode_percent = [](const std::string& t) { return parse_inode_threshold(t); };

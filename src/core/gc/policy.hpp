@@ -20,6 +20,12 @@ Result<std::size_t> valid_max_images(long long n);
 // concurrency: removals (and pulls) in flight at once, 1 to 64.
 Result<int> valid_concurrency(long long n);
 
+// The patterns of one keep file (gc.keepFromFile): one pattern per line, as in gc.keep (a
+// glob, or "regex:…"); blank lines and lines whose first non-blank character is '#' are
+// skipped; surrounding blanks are trimmed. A bad line is an error naming `source` and the
+// line: a protection list is never half read.
+Result<std::vector<ReferencePattern>> parse_keep_file(std::string_view text, std::string_view source);
+
 // Command-line overrides of the policy, as given: validated here exactly like the file.
 struct PolicyOverrides {
   std::optional<std::string> high{}, low{}, inodes_high{}, min_age{}, max_unused_age{};

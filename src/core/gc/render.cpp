@@ -266,10 +266,13 @@ std::string render_gc_json(const GcOutcome& run) {
             {"plan", plan_json(run.plan, run.policy)},
             {"counts", gc_counts_json(r, count_if_needed(lines))},
             {"imagesBefore", r.images_before},
-            {"imagesAfter", r.images_after},
             {"stoppedAtLow", r.stopped_at_low},
             {"shortfalls", shortfalls_json(r.shortfalls)},
             {"warnings", r.warnings}};
+  // Unknown (the runtime was lost before the images left could be counted): absent, not 0.
+  if (r.images_after) j["imagesAfter"] = *r.images_after;
+  if (!r.outage.empty()) j["runtimeOutage"] = r.outage;
+  if (!r.errors.empty()) j["errors"] = r.errors;
   gc_objects_json(run, lines, j);
   return dump(j);
 }
@@ -314,6 +317,8 @@ std::string render_gc_text(const GcOutcome& run, const Layout& layout) {
   else out += render_table(gc_table(run, lines, layout), layout.wide ? 0 : layout.width);
   for (const auto& r : report.failures)
     out += fmt::format("failed: {}{}: {}\n", to_string(r.kind), r.id.empty() ? "" : " " + short_id(r.id), r.message);
+  if (!report.outage.empty()) out += "RUNTIME LOST: " + report.outage + "\n";
+  for (const auto& e : report.errors) out += "ERROR: " + e + "\n";
   for (const auto& s : report.shortfalls) out += "shortfall: " + s.message + "\n";
   for (const auto& w : report.warnings) out += "warning: " + w + "\n";
   if (!report.dry_run) out += fmt::format("after: {}\n", usage_text(report.after));
@@ -331,13 +336,16 @@ LogEntry gc_log_entry(const GcOutcome& run) {
       "gc{}: {} {} containers, {} sandboxes, {} images{} ({} -> {} images); {}; {} skipped, {} failed{}",
       dry ? " (dry run)" : "", dry ? "would remove" : "removed", n_containers, n_sandboxes, n_images,
       if_needed == 0 ? "" : dry ? fmt::format(" and {} more if needed", if_needed) : fmt::format(" ({} of them if needed)", if_needed),
-      r.images_before, dry ? run.plan.images_after : r.images_after,
+      r.images_before,
+      dry ? fmt::format("{}", run.plan.images_after) : r.images_after ? fmt::format("{}", *r.images_after) : "?",
       dry ? fmt::format("disk {:.1f}% used", r.before.used_percent())
           : fmt::format("freed {} (disk {:.1f}% -> {:.1f}% used)", human_bytes(r.bytes_freed()), r.before.used_percent(),
                         r.after.used_percent()),
       r.skipped.size(), r.failures.size(),
       r.shortfalls.empty() ? "" : fmt::format("; shortfall: {}", fmt::join(messages(r.shortfalls), "; ")));
-  return {.failed = !r.failures.empty(),
+  if (!r.outage.empty()) message += "; runtime lost: " + r.outage;
+  for (const auto& e : r.errors) message += "; " + e;
+  LogEntry entry{.failed = r.failed(),
           .message = std::move(message),
           .fields = {{"NODEIMG_COMMAND", "gc"},
                      {"NODEIMG_DRY_RUN", dry ? "1" : "0"},
@@ -346,13 +354,17 @@ LogEntry gc_log_entry(const GcOutcome& run) {
                      {"NODEIMG_SANDBOXES_REMOVED", std::to_string(n_sandboxes)},
                      {"NODEIMG_IMAGES_REMOVED", std::to_string(n_images)},
                      {"NODEIMG_IMAGES_IF_NEEDED", std::to_string(if_needed)},
-                     {"NODEIMG_IMAGES_AFTER", std::to_string(r.images_after)},
+                     {"NODEIMG_IMAGES_AFTER", r.images_after ? std::to_string(*r.images_after) : std::string()},
                      {"NODEIMG_BYTES_FREED", std::to_string(r.bytes_freed())},
                      {"NODEIMG_USED_PERCENT_BEFORE", fmt::format("{:.1f}", r.before.used_percent())},
                      {"NODEIMG_USED_PERCENT_AFTER", fmt::format("{:.1f}", r.after.used_percent())},
                      {"NODEIMG_SKIPPED", std::to_string(r.skipped.size())},
                      {"NODEIMG_FAILURES", std::to_string(r.failures.size())},
                      {"NODEIMG_SHORTFALL", r.shortfalls.empty() ? "0" : "1"}}};
+  // Unknown figures are absent, not empty or 0.
+  std::erase_if(entry.fields, [](const LogField& f) { return f.value.empty(); });
+  if (!r.runtime_reached) entry.fields.push_back({"NODEIMG_RUNTIME_LOST", "1"});
+  return entry;
 }
 
 ImagesView images_view(const Inventory& inventory, const Plan& plan, const Policy& policy, std::string runtime, Seconds now) {

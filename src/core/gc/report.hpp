@@ -48,19 +48,30 @@ struct Failure {
 struct RunReport {
   bool dry_run = false;
   std::string runtime{};   // "containerd 1.6.20 (cri unix:///…)"
+  std::string endpoint{};  // the endpoint actually probed ("unix:///…"; never "auto")
   Seconds started_at = 0;
   double duration_seconds = 0;
   FilesystemUsage before{};
   FilesystemUsage after{};  // equals `before` on a dry run
   std::size_t images_before = 0;
-  std::size_t images_after = 0;
+  // Images left after the run; nullopt when they could not be counted (the runtime was lost).
+  std::optional<std::size_t> images_after{};
   std::vector<Removal> removed{};    // on a dry run: what would be removed
   std::vector<Skip> skipped{};       // planned, then not removed (in use, low reached)
-  std::vector<Failure> failures{};   // the runtime returned an error
+  std::vector<Failure> failures{};   // removals the runtime answered with an error (not an outage)
+  // The run itself failed, not a removal: the history could not be saved, the images left
+  // could not be listed.
+  std::vector<std::string> errors{};
   std::vector<Shortfall> shortfalls{};
   std::vector<std::string> warnings{};  // the run went on, but something is worth a look (a failed re-measure)
   bool stopped_at_low = false;     // stopped early: re-measuring showed usage below low
-  bool runtime_reached = true;     // false: the run failed before it could list anything
+  // false: the runtime could not be reached, or stopped answering during the run; the
+  // removals still planned were then not attempted (see `outage`).
+  bool runtime_reached = true;
+  std::string outage{};  // why the runtime was lost, said once ("" when it answered throughout)
+
+  // Whether the run failed: a removal failed, the runtime was lost, or the run itself failed.
+  bool failed() const { return !failures.empty() || !runtime_reached || !errors.empty(); }
 
   std::size_t count(ObjectKind kind) const;
   std::uint64_t bytes_freed() const;  // from statvfs: available after - before, >= 0
