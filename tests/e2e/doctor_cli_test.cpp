@@ -28,7 +28,7 @@ class DoctorUnderRoot : public ::testing::Test {
     char tmpl[] = "/tmp/nodeimg-e2e-doctor-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     root_ = tmpl;
-    fs::copy(kPlatforms / "kubeadm/root", root_, fs::copy_options::recursive);
+    fs::copy(kPlatforms / "kubeadm/root", root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
     fs::create_directories(root_ / "var/lib/prometheus/node-exporter");
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -153,7 +153,7 @@ TEST_F(DoctorUnderRoot, CorruptHistoryIsReportedAndLeftInPlace) {
 
 TEST_F(DoctorUnderRoot, FlagOverridingTheFileOnGke) {
   fs::remove_all(root_);
-  fs::copy(kPlatforms / "gke/root", root_, fs::copy_options::recursive);
+  fs::copy(kPlatforms / "gke/root", root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   std::ofstream(root_ / "home/kubernetes/kubelet-config.yaml", std::ios::app) << "nodeStatusMaxImages: 200\n";
   const auto j = doctor();
   const auto f = finding(j, "flag-overrides-file");

@@ -199,7 +199,7 @@ class KubeletJson : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = make_temp_dir("nodeimg-e2e-kjson");
-    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms/kubeadm/root", root_, fs::copy_options::recursive);
+    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms/kubeadm/root", root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   }
   void TearDown() override { fs::remove_all(root_); }
   // The document on stdout; doctor exits 1 when a finding needs attention, which is fine here.
@@ -215,7 +215,7 @@ class KubeletJson : public ::testing::Test {
 TEST_F(KubeletJson, StatusApplyDryRunAndDoctorMatchTheirSchemas) {
   const json status = document({"kubelet", "status"});
   EXPECT_EQ(errors_of("kubelet-status", status), "") << status.dump(2);
-  const json apply = document({"kubelet", "apply", "--dry-run"});
+  const json apply = document({"kubelet", "apply", "--dry-run", "--defaults"});
   EXPECT_EQ(errors_of("kubelet-apply", apply), "") << apply.dump(2);
   const json doctor = document({"doctor"});
   EXPECT_EQ(errors_of("doctor", doctor), "") << doctor.dump(2);

@@ -100,7 +100,7 @@ class MetricsScrape : public ::testing::Test {
     char tmpl[] = "/tmp/nodeimg-e2e-metrics-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     root_ = tmpl;
-    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms/kubeadm/root", root_, fs::copy_options::recursive);
+    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms/kubeadm/root", root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
     textfiles_ = root_ / "var/lib/prometheus/node-exporter";
     fs::create_directories(textfiles_);
   }

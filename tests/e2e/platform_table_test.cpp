@@ -86,7 +86,7 @@ TEST_P(PlatformOnRoot, StatusExitsZeroAndNamesTheUnitAndTheSource) {
 
 TEST_P(PlatformOnRoot, ApplyWritesTheOneExpectedFileKeepsModesAndRevertPutsItBack) {
   const auto before = snapshot(root_.path());
-  auto r = nodeimg({"--json", "kubelet", "apply"});
+  auto r = nodeimg({"--json", "kubelet", "apply", "--defaults"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto j = json::parse(r.out);
   EXPECT_EQ(j["changed"], true);
@@ -104,7 +104,7 @@ TEST_P(PlatformOnRoot, ApplyWritesTheOneExpectedFileKeepsModesAndRevertPutsItBac
     }
     EXPECT_EQ(after.at(path), content_mode) << path << " changed but only " << written << " may";
   }
-  auto again = nodeimg({"--json", "kubelet", "apply"});
+  auto again = nodeimg({"--json", "kubelet", "apply", "--defaults"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(json::parse(again.out)["changed"], false);
   auto revert = nodeimg({"kubelet", "revert"});

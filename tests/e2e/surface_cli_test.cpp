@@ -29,7 +29,7 @@ class Surface : public ::testing::Test {
   void SetUp() override { root_ = make_temp_dir("nodeimg-e2e-surface"); }
   void TearDown() override { fs::remove_all(root_); }
   void use_platform(const std::string& name) {
-    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms" / name / "root", root_, fs::copy_options::recursive);
+    fs::copy(fs::path(NODEIMG_FIXTURES) / "platforms" / name / "root", root_, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   }
   ProcessResult nodeimg(std::vector<std::string> args) {
     args.insert(args.begin(), NODEIMG_BINARY);

@@ -1017,12 +1017,23 @@ TEST(GcPlannerReasons, ContainersAndSandboxesCarryCodesToo) {
   const Plan plan = plan_collection(inv, aged(inv, 1), quiet_policy(), kNow);
   EXPECT_EQ(decision(plan.containers, "x").code, ReasonCode::Exited);
   EXPECT_EQ(decision(plan.containers, "r").code, ReasonCode::Running);
-  EXPECT_EQ(decision(plan.containers, "y").code, ReasonCode::WithSandbox);
-  EXPECT_EQ(decision(plan.containers, "y").rule, "dead-pod");
-  EXPECT_EQ(decision(plan.sandboxes, "dead").code, ReasonCode::NotReady);
+  // y exited a minute ago (< containers.minAge): it stays, and so does its NotReady sandbox.
+  EXPECT_EQ(decision(plan.containers, "y").code, ReasonCode::TooYoung);
+  EXPECT_EQ(decision(plan.sandboxes, "dead").code, ReasonCode::HoldsContainer);
+  EXPECT_EQ(decision(plan.sandboxes, "dead").rule, "y-name");
   EXPECT_EQ(decision(plan.sandboxes, "live").code, ReasonCode::Ready);
   EXPECT_EQ(decision(plan.sandboxes, "held").code, ReasonCode::HoldsContainer);
   EXPECT_EQ(decision(plan.sandboxes, "held").rule, "r-name");
+
+  // An old exited container kept by its own rule (containers.removeExited off) goes with
+  // its removed sandbox, and says so.
+  inv.containers.back().created_at = kNow - 2 * 3600;
+  Policy keep_exited = quiet_policy();
+  keep_exited.remove_exited_containers = false;
+  const Plan plan2 = plan_collection(inv, aged(inv, 1), keep_exited, kNow);
+  EXPECT_EQ(decision(plan2.sandboxes, "dead").code, ReasonCode::NotReady);
+  EXPECT_EQ(decision(plan2.containers, "y").code, ReasonCode::WithSandbox);
+  EXPECT_EQ(decision(plan2.containers, "y").rule, "dead-pod");
 }
 
 TEST(GcPlannerReasons, ALowShortfallSaysWhatIsNeededWhatIsRemovableAndWhyTheRestStays) {

@@ -20,21 +20,32 @@ std::optional<std::string> slurp(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
-}  // namespace
 
-Result<std::optional<ProcessInfo>> find_process(const std::string& name, const std::string& proc) {
+// Calls visit(pid_text, comm) for every process under `proc` whose comm is readable (a
+// process that went away meanwhile is skipped).
+template <typename Visit>
+Result<void> for_each_process(const std::string& proc, Visit visit) {
   DIR* d = ::opendir(proc.c_str());
   if (!d) return fail(fmt::format("list {}: {}", proc, std::strerror(errno)));
-  std::optional<ProcessInfo> best;
   while (auto* e = ::readdir(d)) {
     const std::string pid_text = e->d_name;
     if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
     auto comm = slurp(proc + "/" + pid_text + "/comm");
-    if (!comm) continue;  // the process went away
+    if (!comm) continue;
     while (!comm->empty() && comm->back() == '\n') comm->pop_back();
-    if (*comm != name) continue;
+    visit(pid_text, *comm);
+  }
+  ::closedir(d);
+  return {};
+}
+}  // namespace
+
+Result<std::optional<ProcessInfo>> find_process(const std::string& name, const std::string& proc) {
+  std::optional<ProcessInfo> best;
+  auto listed = for_each_process(proc, [&](const std::string& pid_text, const std::string& comm) {
+    if (comm != name) return;
     auto cmdline = slurp(proc + "/" + pid_text + "/cmdline");
-    if (!cmdline || cmdline->empty()) continue;
+    if (!cmdline || cmdline->empty()) return;
     ProcessInfo info;
     info.pid = std::stoi(pid_text);
     std::size_t start = 0;
@@ -45,8 +56,8 @@ Result<std::optional<ProcessInfo>> find_process(const std::string& name, const s
       start = nul + 1;
     }
     if (!best || info.pid < best->pid) best = std::move(info);
-  }
-  ::closedir(d);
+  });
+  if (!listed) return std::unexpected(listed.error());
   return best;
 }
 
@@ -80,24 +91,17 @@ const std::vector<std::string>& kubelet_bearing_commands() {
 }
 
 Result<std::map<std::string, int>> units_running(const std::vector<std::string>& commands, const std::string& proc) {
-  DIR* d = ::opendir(proc.c_str());
-  if (!d) return fail(fmt::format("list {}: {}", proc, std::strerror(errno)));
   std::map<std::string, int> out{};
-  while (auto* e = ::readdir(d)) {
-    const std::string pid_text = e->d_name;
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto comm = slurp(proc + "/" + pid_text + "/comm");
-    if (!comm) continue;  // the process went away
-    while (!comm->empty() && comm->back() == '\n') comm->pop_back();
-    if (std::find(commands.begin(), commands.end(), *comm) == commands.end()) continue;
+  auto listed = for_each_process(proc, [&](const std::string& pid_text, const std::string& comm) {
+    if (std::find(commands.begin(), commands.end(), comm) == commands.end()) return;
     auto cgroup = slurp(proc + "/" + pid_text + "/cgroup");
-    if (!cgroup) continue;
+    if (!cgroup) return;
     const std::string unit = unit_of_cgroup(*cgroup);
-    if (unit.empty()) continue;
+    if (unit.empty()) return;
     const int pid = std::stoi(pid_text);
     if (auto it = out.find(unit); it == out.end() || pid < it->second) out[unit] = pid;
-  }
-  ::closedir(d);
+  });
+  if (!listed) return std::unexpected(listed.error());
   return out;
 }
 
