@@ -186,6 +186,19 @@ TEST_F(KubeletTrust, ARecordOfThePreviousVersionIsStillReverted) {
   EXPECT_TRUE(state_files().empty()) << ::testing::PrintToString(state_files());
 }
 
+TEST_F(KubeletTrust, ARevertKilledAfterItRemovedTheIndexIsFinishedByTheNext) {
+  // Found by scripts/test-fault: the index is gone, its backups are not.
+  use_platform("kubeadm");
+  write("/var/lib/nodeimg/kubelet/files/1-0.before", "old");
+  write("/var/lib/nodeimg/kubelet/files/2-0.after", "new");
+  auto dry = nodeimg({"kubelet", "revert", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(state_files().size(), 2u);  // a dry run writes nothing, not even this clean-up
+  auto r = nodeimg({"kubelet", "revert"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(state_files().empty()) << ::testing::PrintToString(state_files());
+}
+
 TEST_F(KubeletTrust, AnUnreadableRecordStopsApplySoTheOriginalsAreNotLost) {
   use_platform("kubeadm");
   const std::string original = read(kConfig);

@@ -900,6 +900,9 @@ int kubelet_revert(const Context& ctx, const RevertFlags& flags) {
   auto history = store.load_history();
   if (!history) return report_failure(ctx, j, "kubelet revert: " + history.error().message);
   if (history->steps.empty()) {
+    // A revert killed after it removed the index leaves backups no index names: finish it.
+    if (!flags.dry_run)
+      if (auto ok = store.clear(); !ok) return report_failure(ctx, j, "kubelet revert: " + ok.error().message);
     if (ctx.options.json) print_json(j);
     else std::cout << "kubelet revert: nothing to revert (no record of an apply in " << files.host_path(store.record_path()) << ")\n";
     return kExitOk;
