@@ -21,13 +21,7 @@ using nlohmann::json;
 
 fs::path platforms() { return fs::path(NODEIMG_FIXTURES) / "platforms"; }
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> out{};
-  for (const auto& e : fs::directory_iterator(platforms()))
-    if (e.is_directory()) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> fixture_names() { return testing::platform_fixture_names(platforms()); }
 
 mode_t mode_of(const fs::path& p) {
   struct stat st {};

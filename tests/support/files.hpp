@@ -4,7 +4,9 @@
 // Header-only, so that unit, e2e and integration tests can all use it.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -57,6 +59,27 @@ inline bool mounted_under(const std::string& dir) {
     if (f == dir || f.starts_with(dir + "/")) return true;
   }
   return false;
+}
+
+// The names of the platform fixtures (tests/fixtures/platforms/NAME), sorted.
+inline std::vector<std::string> platform_fixture_names(const std::filesystem::path& platforms) {
+  std::vector<std::string> out{};
+  for (const auto& e : std::filesystem::directory_iterator(platforms))
+    if (e.is_directory()) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The lines of `text` without their endings (a final newline ends the last line).
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start < text.size();) {
+    const auto nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
 }
 
 }  // namespace nodeimg::testing

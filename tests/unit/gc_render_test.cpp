@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "support/files.hpp"
 #include <nlohmann/json.hpp>
 
 #include "core/gc/planner.hpp"
@@ -211,15 +213,7 @@ struct Node {
   }
 };
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  for (std::size_t start = 0; start < text.size();) {
-    const auto nl = text.find('\n', start);
-    out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
+using testing::lines_of;
 
 // Compares with tests/fixtures/golden/NAME; NODEIMG_UPDATE_GOLDEN=1 rewrites the file
 // (review the diff before committing it).

@@ -4,20 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/files.hpp"
+
 #include "core/gc/table.hpp"
 
 namespace nodeimg::gc {
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  for (std::size_t start = 0; start < text.size();) {
-    const auto nl = text.find('\n', start);
-    out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
+using testing::lines_of;
 
 TEST(Table, DisplayWidthCountsCharactersNotBytes) {
   EXPECT_EQ(display_width("reg.test/app:1"), 14u);

@@ -20,13 +20,7 @@ using testing::MemoryTree;
 
 fs::path platforms() { return fs::path(NODEIMG_FIXTURES) / "platforms"; }
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> out{};
-  for (const auto& e : fs::directory_iterator(platforms()))
-    if (e.is_directory()) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> fixture_names() { return testing::platform_fixture_names(platforms()); }
 
 const Values kDesired = {{"nodeStatusMaxImages", -1}};
 
