@@ -281,11 +281,15 @@ int run_cli(int argc, char** argv) {
   auto* gc = app.add_subcommand("gc", "Collect garbage once: exited containers, NotReady sandboxes, least recently used "
                                       "images down to the low-water mark");
   gc->fallthrough();
-  gc->add_flag("--dry-run,-n", gc_flags.dry_run, "Print the plan with a reason for every removal and skip; change nothing");
+  auto* gc_dry_run =
+      gc->add_flag("--dry-run,-n", gc_flags.dry_run, "Print the plan with a reason for every removal and skip; change nothing");
+  // A dry run takes no lock, so a lock timeout beside it would be a promise nothing keeps.
   gc->add_option("--lock-timeout", gc_flags.lock_timeout,
-                 "How long to wait for another run (the timer's) to finish before giving up with exit 1 (default 30s)")
+                 "How long to wait for another run (the timer's) to finish before giving up with exit 1 (default 30s; "
+                 "not with --dry-run, which takes no lock)")
       ->capture_default_str()
-      ->option_text("DURATION");
+      ->option_text("DURATION")
+      ->excludes(gc_dry_run);
   add_policy_options(*gc, gc_flags.policy);
   gc->add_option("--concurrency", gc_flags.policy.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")
       ->option_text("N");

@@ -288,12 +288,25 @@ TEST_F(Surface, DaysAreAcceptedByNodeimgsOwnOptionsAndSettings) {
   write("/etc/nodeimg/config.yaml", "runtime:\n  endpoint: unix://" + (root_ / "none.sock").string() +
                                         "\ngc:\n  maxUnusedAge: 30d\n  minAge: 1d12h\n");
   // Past the configuration and the options: it fails only for want of a runtime (exit 1).
-  auto r = on_root({"gc", "--dry-run", "--min-age", "2d", "--max-unused-age", "1.5d", "--lock-timeout", "1d"});
+  auto r = on_root({"gc", "--min-age", "2d", "--max-unused-age", "1.5d", "--lock-timeout", "1d"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("none.sock"), std::string::npos) << r.err;
   auto bad = on_root({"gc", "--dry-run", "--min-age", "2 days"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--min-age: invalid duration \"2 days\""), std::string::npos) << bad.err;
+}
+
+// A dry run takes no lock: a lock timeout beside it would be a promise that nothing keeps.
+TEST_F(Surface, ALockTimeoutBesideADryRunIsAUsageError) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"gc", "--dry-run", "--lock-timeout", "5s"},
+                                        {"gc", "--lock-timeout=5s", "-n"},
+                                        {"--json", "gc", "-n", "--lock-timeout", "0s"}}) {
+    auto r = on_root(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << r.err;
+    EXPECT_NE(r.err.find(" excludes "), std::string::npos) << r.err;  // CLI11 names either one first
+    EXPECT_NE(r.err.find("--lock-timeout"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--dry-run"), std::string::npos) << r.err;
+  }
 }
 
 // ---- Errors that say what to do --------------------------------------------------------------
@@ -386,6 +399,54 @@ TEST_F(Surface, NothingToChangeIsSaidOnceOnStdout) {
   EXPECT_NE(verbose.err.find("nodeimg: debug: kubelet apply: nothing to change NODEIMG_COMMAND=kubelet-apply"),
             std::string::npos)
       << verbose.err;  // -v adds lines, in the same layout
+}
+
+// With both streams in one file (2>&1, as cron mail, CI logs and `systemd-run --pty` see it),
+// the text is the stdout lines and the stderr lines interleaved, each line whole: a result
+// line is never cut by a log line or the other way round.
+TEST_F(Surface, BothStreamsInOneFileInterleaveOnlyWholeLines) {
+  const auto fresh_node = [this] {
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    use_platform("kubeadm");
+  };
+  const auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  for (std::vector<std::string> args : {std::vector<std::string>{"-vv", "kubelet", "apply", "--defaults"},
+                                        {"-vv", "kubelet", "apply", "--defaults", "--dry-run"},
+                                        {"-vv", "kubelet", "status"},
+                                        {"-v", "--json", "kubelet", "apply", "--dry-run"}}) {
+    fresh_node();
+    const auto apart = on_root(args);
+    fresh_node();
+    const std::string both_file = (root_.parent_path() / (root_.filename().string() + ".both")).string();
+    std::vector<std::string> shell = {"/bin/sh", "-c", "exec \"$@\" >\"$OUT\" 2>&1", "sh", NODEIMG_BINARY, "--root",
+                                      root_.string()};
+    shell.insert(shell.end(), args.begin(), args.end());
+    const auto together = run(shell, {{"OUT", both_file}});
+    const std::string both = read_file(both_file);
+    fs::remove(both_file);
+    EXPECT_EQ(together.exit_code, apart.exit_code) << ::testing::PrintToString(args);
+    const auto out = lines(apart.out), err = lines(apart.err);
+    ASSERT_FALSE(err.empty()) << ::testing::PrintToString(args);  // -v: there is something to interleave
+    std::size_t o = 0, e = 0;
+    for (const auto& line : lines(both)) {
+      if (o < out.size() && line == out[o])
+        ++o;
+      else if (e < err.size() && line == err[e])
+        ++e;
+      else
+        ADD_FAILURE() << ::testing::PrintToString(args) << ": a line that is neither the next result line nor the "
+                      << "next log line: \"" << line << "\"\n--- together:\n" << both;
+    }
+    EXPECT_EQ(o, out.size()) << ::testing::PrintToString(args) << both;
+    EXPECT_EQ(e, err.size()) << ::testing::PrintToString(args) << both;
+    EXPECT_TRUE(both.empty() || both.back() == '\n') << both;
+  }
 }
 
 TEST_F(Surface, LogLinesHaveOneLayoutWithAndWithoutVerbose) {
