@@ -93,6 +93,37 @@ TEST_F(DoctorUnderRoot, ReadsFilesOnlyAndSaysWhatItSkipped) {
   EXPECT_EQ(severity(j, "apply-record"), "info");
 }
 
+// nodeimg's kubelet.settings ask for a high threshold below kubelet's low (default 80, or
+// the file's): doctor names the conflict with where each value comes from, as apply would
+// refuse it, and does not also report a failed plan for the same reason.
+TEST_F(DoctorUnderRoot, ConflictingKubeletSettingsAreAnErrorNamingTheirLines) {
+  struct Case {
+    std::string config, kubelet_line, says;
+  };
+  for (const auto& [config, kubelet_line, says] : std::vector<Case>{
+           {"kubelet:\n  settings:\n    imageGCHighThresholdPercent: 70\n", "",
+            "imageGCLowThresholdPercent 80 (kubelet default) must be below imageGCHighThresholdPercent 70 ("},
+           {"kubelet:\n  settings:\n    imageGCHighThresholdPercent: 60\n", "imageGCLowThresholdPercent: 65\n",
+            "imageGCLowThresholdPercent 65 (/var/lib/kubelet/config.yaml"},
+           {"kubelet:\n  settings:\n    imageMinimumGCAge: 2h\n    imageMaximumGCAge: 1h\n", "",
+            "imageMaximumGCAge 1h ("},
+       }) {
+    write("/etc/nodeimg/config.yaml", config);
+    std::string kubelet = read("/var/lib/kubelet/config.yaml");
+    if (!kubelet_line.empty()) write("/var/lib/kubelet/config.yaml", kubelet + kubelet_line);
+    const auto j = doctor();
+    EXPECT_EQ(last_exit_, 1);
+    EXPECT_EQ(severity(j, "kubelet-settings-conflict"), "error") << config << j.dump(2);
+    const auto f = finding(j, "kubelet-settings-conflict");
+    if (f.is_null()) continue;
+    EXPECT_NE(f["seen"].get<std::string>().find(says), std::string::npos) << f.dump(2);
+    EXPECT_NE(f["seen"].get<std::string>().find("config.yaml:"), std::string::npos) << f.dump(2);  // nodeimg's line
+    EXPECT_NE(f["fix"].get<std::string>().find("kubelet.settings"), std::string::npos) << f.dump(2);
+    EXPECT_EQ(severity(j, "kubelet-plan-failed"), "absent") << j.dump(2);
+    if (!kubelet_line.empty()) write("/var/lib/kubelet/config.yaml", kubelet);
+  }
+}
+
 TEST_F(DoctorUnderRoot, ExitsZeroWhenNothingNeedsAttention) {
   ASSERT_EQ(nodeimg({"kubelet", "apply", "--defaults"}).exit_code, 0);
   write_recent_successful_run();

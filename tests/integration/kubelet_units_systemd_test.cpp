@@ -2,6 +2,7 @@
 // nodeimg's candidate order, not enabled, not running) and rke2-agent.service (enabled and
 // running the stand-in kubelet). apply must pick the agent from /proc/PID/cgroup, edit
 // what it reads and restart it, leaving the server unit stopped.
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -127,6 +128,73 @@ TEST_F(KubeletUnitsOnSystemd, TwoEnabledAndNoneRunningIsRefused) {
   EXPECT_NE(r.err.find("rke2-server.service"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("kubelet.unit"), std::string::npos) << r.err;
   EXPECT_FALSE(c.exists(kDropins + "/99-nodeimg.conf"));
+}
+
+// doctor chooses the unit as apply does: with both units enabled and the agent running,
+// the agent (from /proc/PID/cgroup), not a refusal for want of a choice.
+TEST_F(KubeletUnitsOnSystemd, DoctorChoosesTheRunningUnitAsApplyDoes) {
+  auto& c = *container_;
+  wait_healthy();
+  c.systemctl({"enable", "rke2-server.service"});
+  auto r = nodeimg({"doctor", "--json"});
+  auto status = nodeimg({"kubelet", "status", "--json"});
+  c.systemctl({"disable", "rke2-server.service"});
+  const auto j = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out << r.err;
+  std::vector<std::string> kubelet_findings;
+  for (const auto& f : j["findings"])
+    if (f["area"] == "kubelet") kubelet_findings.push_back(f["id"].get<std::string>());
+  EXPECT_EQ(std::count(kubelet_findings.begin(), kubelet_findings.end(), "kubelet-discovery-failed"), 0) << j.dump(2);
+  EXPECT_EQ(std::count(kubelet_findings.begin(), kubelet_findings.end(), "kubelet-not-in-sync"), 1) << j.dump(2);
+  EXPECT_EQ(json::parse(status.out)["unit"]["name"], "rke2-agent.service") << status.out;
+}
+
+// k3s runs kubelet inside its own process: nothing is named kubelet. "restart pending"
+// takes kubelet's start time from the process in k3s.service's cgroup (the stand-in
+// kubelet installed as /usr/local/bin/k3s).
+class K3sOnSystemd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
+                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
+    auto& c = *container_;
+    c.write("/usr/local/bin/k3s", c.read("/opt/harness/standin-kubelet"), 0755);
+    c.write("/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/00-k3s-defaults.conf",
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzBindAddress: 127.0.0.1\n");
+    c.write("/etc/systemd/system/k3s.service",
+            "[Unit]\nDescription=k3s (stand-in)\n\n[Service]\nEnvironmentFile=-/etc/default/%N\n"
+            "ExecStart=/usr/local/bin/k3s server\nRestart=always\nRestartSec=1\n\n[Install]\nWantedBy=multi-user.target\n");
+    c.write("/etc/nodeimg/config.yaml", "kubelet:\n  nodeStatusMaxImages: -1\n  restartTimeout: 20s\n  settle: 2s\n");
+    c.systemctl({"daemon-reload"});
+    c.systemctl({"enable", "--now", "k3s.service"});
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
+    container_.reset();
+  }
+  ProcessResult nodeimg(std::vector<std::string> args) {
+    args.insert(args.begin(), "/opt/nodeimg/nodeimg");
+    return container_->exec(args);
+  }
+  static std::unique_ptr<SystemdContainer> container_;
+};
+
+std::unique_ptr<SystemdContainer> K3sOnSystemd::container_;
+
+TEST_F(K3sOnSystemd, RestartPendingIsKnownFromTheProcessInTheUnitsCgroup) {
+  auto& c = *container_;
+  ASSERT_EQ(nodeimg({"kubelet", "apply", "--no-restart"}).exit_code, 0);
+  auto pending = nodeimg({"kubelet", "status", "--check", "--json"});
+  EXPECT_EQ(pending.exit_code, 3) << pending.out << pending.err;
+  auto j = json::parse(pending.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << pending.out << pending.err;
+  EXPECT_EQ(j["unit"]["name"], "k3s.service");
+  EXPECT_EQ(j["restartPending"], true) << j.dump(2);
+  EXPECT_FALSE(j["kubeletStartedAt"].is_null()) << j.dump(2);
+  c.systemctl({"restart", "k3s.service"});
+  auto live = nodeimg({"kubelet", "status", "--check", "--json"});
+  EXPECT_EQ(live.exit_code, 0) << live.out << live.err;
+  EXPECT_EQ(json::parse(live.out)["restartPending"], false) << live.out;
 }
 
 }  // namespace

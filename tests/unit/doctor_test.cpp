@@ -366,6 +366,21 @@ TEST(Doctor, KubeletNotInSyncWithNodeimgsConfiguration) {
   EXPECT_EQ(one(healthy(), "kubelet-in-sync").severity, Severity::Ok);
 }
 
+TEST(Doctor, ConflictingKubeletSettingsAreAnErrorInsteadOfAFailedPlan) {
+  auto o = healthy();
+  o.kubelet.plan.reset();
+  o.kubelet.error = "the desired settings would make kubelet's configuration invalid: low must be below high";
+  o.kubelet.settings_conflict =
+      "imageGCLowThresholdPercent 80 (kubelet default) must be below imageGCHighThresholdPercent 70 "
+      "(/etc/nodeimg/config.yaml:3, kubelet.settings.imageGCHighThresholdPercent); set both in kubelet.settings";
+  const auto f = one(o, "kubelet-settings-conflict");
+  EXPECT_EQ(f.severity, Severity::Error);
+  EXPECT_EQ(f.seen, o.kubelet.settings_conflict);
+  EXPECT_TRUE(contains(f.fix, "kubelet.settings in /etc/nodeimg/config.yaml")) << f.fix;
+  EXPECT_TRUE(with_id(diagnose(o), "kubelet-plan-failed").empty());  // one finding for one cause
+  EXPECT_TRUE(with_id(diagnose(healthy()), "kubelet-settings-conflict").empty());
+}
+
 TEST(Doctor, KubeletMissingOrUndiscoverable) {
   auto o = healthy();
   o.kubelet = kubelet_of(MemoryTree{}, {{"nodeStatusMaxImages", -1}});

@@ -12,6 +12,7 @@
 #include "adapters/host/unit_facts.hpp"
 #include "adapters/runtime/runtime_connect.hpp"
 #include "commands/kubelet/kubelet_command.hpp"
+#include "core/config/kubelet_combination.hpp"
 #include "core/gc/history.hpp"
 
 namespace nodeimg {
@@ -21,19 +22,18 @@ namespace {
 using doctor::Observations;
 
 
+// The same discovery options (running process and units, owned files, hostname), desired
+// values and combination check as `nodeimg kubelet apply`, so doctor judges the unit and
+// the values apply would act on.
 doctor::KubeletObservation gather_kubelet(const Context& ctx, const HostFiles& files) {
   doctor::KubeletObservation k;
-  kubelet::DiscoveryOptions options;
-  options.unit = ctx.config.kubelet.unit;
-  options.config_file = ctx.config.kubelet.config_file;
-  options.dropin_dir = ctx.config.kubelet.dropin_dir;
-  if (!ctx.rooted()) {
-    if (auto proc = find_process("kubelet"); proc && *proc) {
-      options.running_argv = (*proc)->argv;
-      options.running_pid = (*proc)->pid;
-    }
+  StateStore store(files, ctx.state_dir());
+  auto options = kubelet_discovery_options(ctx, files, store);
+  if (!options) {
+    k.error = options.error().message;
+    return k;
   }
-  auto sources = kubelet::discover(files, options);
+  auto sources = kubelet::discover(files, *options);
   if (!sources) {
     k.error = sources.error().message;
     return k;
@@ -44,7 +44,10 @@ doctor::KubeletObservation gather_kubelet(const Context& ctx, const HostFiles& f
     k.error = desired.error().message;
     return k;
   }
-  auto plan = kubelet::plan(files, options, *k.sources, *desired);
+  if (auto current = kubelet::plan(files, *options, *k.sources, {}); current)
+    if (auto ok = check_kubelet_combination(ctx.config, current->settings, *desired); !ok)
+      k.settings_conflict = ok.error().message;
+  auto plan = kubelet::plan(files, *options, *k.sources, *desired);
   if (plan) k.plan = std::move(*plan);
   else k.error = plan.error().message;
   return k;

@@ -85,29 +85,18 @@ void gather_live_facts(const HostFiles& files, Survey& s) {
 
 Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateStore& store) {
   Survey s;
-  s.options.unit = ctx.config.kubelet.unit;
-  s.options.config_file = ctx.config.kubelet.config_file;
-  s.options.dropin_dir = ctx.config.kubelet.dropin_dir;
-  s.options.hostname = node_hostname(ctx, files);
-  auto owned = store.load_owned();
-  if (!owned) return std::unexpected(owned.error());
-  s.options.owned_files = std::move(*owned);
-  if (!ctx.rooted()) {
-    // Under --root, /proc belongs to another system and is not read.
-    auto proc = find_process("kubelet");
-    if (!proc) return std::unexpected(proc.error());
-    if (*proc) {
-      s.options.running_argv = (*proc)->argv;
-      s.options.running_pid = (*proc)->pid;
-      s.running_pid = (*proc)->pid;
-    }
-    auto units = units_running(kubelet_bearing_commands());
-    if (!units) return std::unexpected(units.error());
-    s.options.running_units = std::move(*units);
-  }
+  auto options = kubelet_discovery_options(ctx, files, store);
+  if (!options) return std::unexpected(options.error());
+  s.options = std::move(*options);
+  s.running_pid = s.options.running_pid;
   auto sources = kubelet::discover(files, s.options);
   if (!sources) return std::unexpected(sources.error());
   s.sources = std::move(*sources);
+  // k3s, RKE2 and MicroK8s run kubelet inside their own process: no process is named
+  // kubelet, and the process in the chosen unit's cgroup started when kubelet did.
+  if (!s.running_pid && s.sources.unit)
+    for (const auto& candidate : s.sources.candidates)
+      if (candidate.name == s.sources.unit->name && candidate.running_pid) s.running_pid = candidate.running_pid;
   auto desired = desired_values(ctx, files, s.sources);
   if (!desired) return std::unexpected(desired.error());
   s.desired = std::move(*desired);
@@ -165,6 +154,29 @@ int report_failure(const Context& ctx, Json j, const std::string& message) {
 }
 
 }  // namespace
+
+Result<kubelet::DiscoveryOptions> kubelet_discovery_options(const Context& ctx, const HostFiles& files,
+                                                            const StateStore& store) {
+  kubelet::DiscoveryOptions options;
+  options.unit = ctx.config.kubelet.unit;
+  options.config_file = ctx.config.kubelet.config_file;
+  options.dropin_dir = ctx.config.kubelet.dropin_dir;
+  options.hostname = node_hostname(ctx, files);
+  auto owned = store.load_owned();
+  if (!owned) return std::unexpected(owned.error());
+  options.owned_files = std::move(*owned);
+  if (ctx.rooted()) return options;  // under --root, /proc belongs to another system and is not read
+  auto proc = find_process("kubelet");
+  if (!proc) return std::unexpected(proc.error());
+  if (*proc) {
+    options.running_argv = (*proc)->argv;
+    options.running_pid = (*proc)->pid;
+  }
+  auto units = units_running(kubelet_bearing_commands());
+  if (!units) return std::unexpected(units.error());
+  options.running_units = std::move(*units);
+  return options;
+}
 
 // The values nodeimg's configuration asks kubelet for ("auto" measures kubelet's root-dir).
 Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources) {

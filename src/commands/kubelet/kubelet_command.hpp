@@ -1,6 +1,7 @@
 #pragma once
 // `nodeimg kubelet status|apply|revert`.
 #include "adapters/host/host_files.hpp"
+#include "adapters/host/state_store.hpp"
 #include "commands/context.hpp"
 #include "core/kubelet/discovery.hpp"
 #include "core/kubelet/plan.hpp"
@@ -28,6 +29,13 @@ struct RevertFlags {
   bool no_restart = false;
   bool last = false;  // undo only the last apply, not everything since nodeimg first touched the files
 };
+
+// How discovery finds this node's kubelet: nodeimg's kubelet.* settings, the hostname (for
+// specifiers), the files nodeimg owns, and (unless under --root) the running kubelet process
+// and the units kubelet-bearing processes run in. Shared with `doctor`, so both choose the
+// same unit by the same rule.
+Result<kubelet::DiscoveryOptions> kubelet_discovery_options(const Context& ctx, const HostFiles& files,
+                                                            const StateStore& store);
 
 // The values nodeimg's configuration asks kubelet for, as `kubelet apply` sets them (shared
 // with `doctor`, so both judge the node by the same desired values).

@@ -42,6 +42,9 @@ struct KubeletObservation {
   std::optional<kubelet::Sources> sources{};  // nullopt: discovery failed (error)
   std::optional<kubelet::Plan> plan{};        // nullopt: planning failed (error)
   std::string error{};
+  // nodeimg's kubelet.settings ask for values kubelet refuses together with the others
+  // (check_kubelet_combination's message, naming where each value comes from).
+  std::string settings_conflict{};
 };
 
 struct RuntimeObservation {

@@ -207,6 +207,15 @@ void check_kubelet(const Observations& o, std::vector<Finding>& out) {
     check_unknown_keys(f, out);
   }
   check_flag_overrides(*k.sources, files, out);
+  if (!k.settings_conflict.empty()) {
+    // The plan fails for the same reason; this says which of nodeimg's lines to change.
+    out.push_back({.id = "kubelet-settings-conflict", .area = "kubelet", .severity = Severity::Error,
+                   .seen = k.settings_conflict,
+                   .why = "kubelet refuses to start with this combination, so `nodeimg kubelet apply` refuses it "
+                          "(exit 2) and kubelet keeps its old values",
+                   .fix = fmt::format("change kubelet.settings in {} as the message says", kConfigFile)});
+    return;
+  }
   if (!k.plan) {
     out.push_back({.id = "kubelet-plan-failed", .area = "kubelet", .severity = Severity::Warning,
                    .seen = k.error,
