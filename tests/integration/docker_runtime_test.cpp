@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -184,7 +185,8 @@ class DockerRuntimeTest : public ::testing::Test {
     work_ = nt::make_temp_dir("nodeimg-docker-test").string();
     const std::string tar = work_ + "/images.tar";
     nt::make_images(tar, {"example.com/nodeimg/multi:1", "example.com/nodeimg/used:1", "example.com/nodeimg/run:1",
-                          "example.com/nodeimg/keep:1=64KiB", "example.com/nodeimg/gone:1"});
+                          "example.com/nodeimg/keep:1=64KiB", "example.com/nodeimg/gone:1",
+                          "example.com/nodeimg/racing:1"});
     dockerd_ = nt::DockerdInstance::boot().release();
     std::fprintf(stderr, "dockerd booted in %.2f s (storage driver %s)\n", dockerd_->boot_seconds(),
                  dockerd_->storage_driver().c_str());
@@ -366,6 +368,91 @@ TEST_F(DockerRuntimeTest, RefusesAnImageUsedByAStoppedContainer) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(*r, Outcome::Removed);
   EXPECT_EQ(dockerd_->image_id(id), "");
+}
+
+namespace {
+
+// An interposer on the Engine API socket in front of the real dockerd: it forwards every
+// request, and right after the first successful DELETE of a tag of the repository it creates
+// a container from the image (by id) through the real daemon — a container that appears between
+// the adapter's first untag and its last, which no pre-check can see.
+constexpr const char* kRacingProxy = R"PY(
+import http.client, http.server, json, socket, socketserver, sys, urllib.parse
+listen, upstream, repository, image_id = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+fired = []
+class Upstream(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(upstream)
+def forward(method, path, body=None, headers=None):
+    c = Upstream("docker")
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    return r.status, r.getheader("Content-Type", "application/json"), r.read()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def route(self):
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        body = self.rfile.read(n) if n else None
+        headers = {"Content-Type": self.headers["Content-Type"]} if self.headers["Content-Type"] else {}
+        status, ctype, data = forward(self.command, self.path, body, headers)
+        name = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.split("/images/", 1)[-1])
+        if self.command == "DELETE" and "/images/" in self.path and status == 200 and not fired and \
+                name.startswith(repository + ":"):
+            fired.append(name)
+            spec = json.dumps({"Image": image_id, "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}})
+            forward("POST", "/containers/create?name=racer", spec, {"Content-Type": "application/json"})
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = do_DELETE = do_HEAD = route
+    def log_message(self, *a): pass
+class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+S(listen, H).serve_forever()
+)PY";
+
+}  // namespace
+
+// The adapter untags first and deletes the id last; a container created in between makes
+// dockerd refuse the last name (409). The tags it already took go back, so the image is
+// left as it was found, and the outcome is "in use" — never a nameless image reported as
+// skipped.
+TEST_F(DockerRuntimeTest, TagsTakenBeforeARefusalArePutBack) {
+  const std::string trigger = "example.com/nodeimg/racing:1";
+  const std::string id = dockerd_->image_id(trigger);
+  ASSERT_FALSE(id.empty());
+  dockerd_->tag(id, "example.com/nodeimg/racing", "2");
+  dockerd_->tag(id, "example.com/nodeimg/racing", "3");
+  const std::string dir = nt::make_temp_dir("nodeimg-docker-racing").string();
+  const std::string sock = dir + "/docker.sock";
+  const pid_t proxy = ::fork();
+  if (proxy == 0) {
+    ::execlp("python3", "python3", "-c", kRacingProxy, sock.c_str(), dockerd_->socket_path().c_str(),
+             "example.com/nodeimg/racing", id.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 1000 && !std::filesystem::exists(sock); ++i) std::this_thread::sleep_for(milliseconds(20));
+  auto through_proxy = DockerRuntime::connect("unix://" + sock, seconds(30));
+  std::optional<nodeimg::Result<Outcome>> outcome;
+  if (through_proxy) {
+    auto images = through_proxy->get()->list_images();
+    if (images && find_by_tag(*images, trigger)) outcome = through_proxy->get()->remove_image(*find_by_tag(*images, trigger));
+  }
+  ::kill(proxy, SIGKILL);
+  ::waitpid(proxy, nullptr, 0);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(through_proxy) << through_proxy.error().message;
+  ASSERT_TRUE(outcome.has_value()) << "the image was not listed through the interposer";
+  ASSERT_TRUE(*outcome) << outcome->error().message;
+  EXPECT_EQ(**outcome, Outcome::InUse);
+  // The container really appeared mid-removal, and every tag is back on the image.
+  EXPECT_EQ(dockerd_->container_status("racer"), "created");
+  for (const auto* tag : {"example.com/nodeimg/racing:1", "example.com/nodeimg/racing:2", "example.com/nodeimg/racing:3"})
+    EXPECT_EQ(dockerd_->image_id(tag), id) << tag << " was not put back";
+  EXPECT_EQ(rt_->remove_container("racer").value(), Outcome::Removed);
 }
 
 TEST_F(DockerRuntimeTest, MissingImageIsNotFound) {
