@@ -11,6 +11,10 @@
 #include "core/gc/planner.hpp"
 
 namespace nodeimg::gc {
+// gtest prints a parameter through PrintTo found by argument-dependent lookup: it must be in
+// the enum's own namespace, not the anonymous one.
+inline void PrintTo(ContainerState s, std::ostream* os) { *os << to_string(s); }
+
 namespace {
 
 constexpr Seconds kNow = 1'800'000'000;

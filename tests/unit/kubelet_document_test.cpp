@@ -26,6 +26,7 @@ struct EditCase {
   std::vector<std::pair<std::string, Json>> values;
   std::string after;
 };
+void PrintTo(const EditCase& c, std::ostream* os) { *os << c.name << ": " << ::testing::PrintToString(c.before); }
 
 class SurgicalEdit : public ::testing::TestWithParam<EditCase> {};
 
@@ -92,6 +93,7 @@ struct BadCase {
   std::string text;
   std::string message;  // a fragment the error must contain
 };
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name << ": " << ::testing::PrintToString(c.text); }
 
 class RefusedInput : public ::testing::TestWithParam<BadCase> {};
 

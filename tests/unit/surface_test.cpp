@@ -133,6 +133,7 @@ struct Refused {
   const char* yaml;
   const char* message;
 };
+void PrintTo(const Refused& r, std::ostream* os) { *os << r.name << ": " << ::testing::PrintToString(std::string(r.yaml)); }
 
 class ConfigRefused : public ::testing::TestWithParam<Refused> {};
 
