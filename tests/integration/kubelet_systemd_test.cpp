@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/systemd_container.hpp"
+#include "support/systemd_suite.hpp"
 
 namespace nodeimg::testing {
 namespace {
@@ -30,18 +30,8 @@ std::string fixture(const std::string& path) {
 
 const std::string kConfigYaml = fixture("/var/lib/kubelet/config.yaml");
 
-class KubeletOnSystemd : public ::testing::Test {
+class KubeletOnSystemd : public SystemdSuite<KubeletOnSystemd> {
  protected:
-  static void SetUpTestSuite() {
-    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
-                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
-  }
-  static void TearDownTestSuite() {
-    // The harness compares /proc/1/cgroup before and after: 3 means the host's PID 1 moved.
-    EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
-    container_.reset();
-  }
-
   // A kubeadm-like node with a healthy kubelet, fresh for every test.
   void SetUp() override {
     auto& c = *container_;
@@ -69,22 +59,7 @@ class KubeletOnSystemd : public ::testing::Test {
                                                       "\n  restartTimeout: 20s\n  settle: 2s\n");
   }
 
-  void wait_healthy() {
-    for (int i = 0; i < 100; ++i) {
-      auto r = container_->exec({"python3", "-c",
-                                 "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:10248/healthz',"
-                                 "timeout=1).read().decode())"});
-      if (r.exit_code == 0 && r.out == "ok\n") return;
-      container_->exec({"sleep", "0.1"});
-    }
-    FAIL() << "the stand-in kubelet never became healthy: "
-           << container_->exec({"journalctl", "-u", "kubelet.service", "--no-pager", "-n", "20"}).out;
-  }
-
-  ProcessResult nodeimg(std::vector<std::string> args) {
-    args.insert(args.begin(), "/opt/nodeimg/nodeimg");
-    return container_->exec(args);
-  }
+  void wait_healthy() { SystemdSuite::wait_healthy("kubelet.service"); }
 
   std::map<std::string, std::string> kubelet_state() {
     return container_->show("kubelet.service", {"NRestarts", "InvocationID", "MainPID", "ActiveState"});
@@ -92,10 +67,7 @@ class KubeletOnSystemd : public ::testing::Test {
 
   json effective() { return json::parse(container_->read("/run/standin-kubelet/effective.json")); }
 
-  static std::unique_ptr<SystemdContainer> container_;
 };
-
-std::unique_ptr<SystemdContainer> KubeletOnSystemd::container_;
 
 TEST_F(KubeletOnSystemd, ApplyEditsRestartsOverDbusAndVerifies) {
   const auto before = kubelet_state();

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/systemd_container.hpp"
+#include "support/systemd_suite.hpp"
 
 namespace nodeimg::testing {
 namespace {
@@ -27,12 +27,10 @@ std::string rke2_unit(const std::string& role, const std::string& other) {
          "[Install]\nWantedBy=multi-user.target\n";
 }
 
-class KubeletUnitsOnSystemd : public ::testing::Test {
+class KubeletUnitsOnSystemd : public SystemdSuite<KubeletUnitsOnSystemd> {
  protected:
   static void SetUpTestSuite() {
-    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
-                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
-    auto& c = *container_;
+    auto& c = boot();
     c.write("/usr/bin/kubelet", c.read("/opt/harness/standin-kubelet"), 0755);
     c.write(kDropins + "/00-rke2-defaults.conf",
             "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: 50\n");
@@ -44,32 +42,9 @@ class KubeletUnitsOnSystemd : public ::testing::Test {
     c.systemctl({"enable", "rke2-agent.service"});
     c.systemctl({"start", "rke2-agent.service"});
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
-    container_.reset();
-  }
 
-  void wait_healthy() {
-    for (int i = 0; i < 100; ++i) {
-      auto r = container_->exec({"python3", "-c",
-                                 "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:10248/healthz',"
-                                 "timeout=1).read().decode())"});
-      if (r.exit_code == 0 && r.out == "ok\n") return;
-      container_->exec({"sleep", "0.1"});
-    }
-    FAIL() << "the stand-in kubelet never became healthy: "
-           << container_->exec({"journalctl", "-u", "rke2-agent.service", "--no-pager", "-n", "20"}).out;
-  }
-
-  ProcessResult nodeimg(std::vector<std::string> args) {
-    args.insert(args.begin(), "/opt/nodeimg/nodeimg");
-    return container_->exec(args);
-  }
-
-  static std::unique_ptr<SystemdContainer> container_;
+  void wait_healthy() { SystemdSuite::wait_healthy("rke2-agent.service"); }
 };
-
-std::unique_ptr<SystemdContainer> KubeletUnitsOnSystemd::container_;
 
 TEST_F(KubeletUnitsOnSystemd, ApplyRestartsTheUnitThatRunsKubeletNotTheFirstCandidate) {
   auto& c = *container_;
@@ -152,12 +127,10 @@ TEST_F(KubeletUnitsOnSystemd, DoctorChoosesTheRunningUnitAsApplyDoes) {
 // k3s runs kubelet inside its own process: nothing is named kubelet. "restart pending"
 // takes kubelet's start time from the process in k3s.service's cgroup (the stand-in
 // kubelet installed as /usr/local/bin/k3s).
-class K3sOnSystemd : public ::testing::Test {
+class K3sOnSystemd : public SystemdSuite<K3sOnSystemd> {
  protected:
   static void SetUpTestSuite() {
-    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
-                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
-    auto& c = *container_;
+    auto& c = boot();
     c.write("/usr/local/bin/k3s", c.read("/opt/harness/standin-kubelet"), 0755);
     c.write("/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/00-k3s-defaults.conf",
             "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzBindAddress: 127.0.0.1\n");
@@ -168,18 +141,7 @@ class K3sOnSystemd : public ::testing::Test {
     c.systemctl({"daemon-reload"});
     c.systemctl({"enable", "--now", "k3s.service"});
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
-    container_.reset();
-  }
-  ProcessResult nodeimg(std::vector<std::string> args) {
-    args.insert(args.begin(), "/opt/nodeimg/nodeimg");
-    return container_->exec(args);
-  }
-  static std::unique_ptr<SystemdContainer> container_;
 };
-
-std::unique_ptr<SystemdContainer> K3sOnSystemd::container_;
 
 TEST_F(K3sOnSystemd, RestartPendingIsKnownFromTheProcessInTheUnitsCgroup) {
   auto& c = *container_;
