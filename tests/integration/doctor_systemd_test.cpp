@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "support/containerd.hpp"
-#include "support/systemd_container.hpp"
+#include "support/containerd_beside_systemd.hpp"
 
 namespace nodeimg::testing {
 namespace {
@@ -30,36 +30,12 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-class DoctorOnSystemd : public ::testing::Test {
+class DoctorOnSystemd : public ContainerdBesideSystemd {
  protected:
   void SetUp() override {
-    // Outside /tmp: the units have PrivateTmp=yes, and the paths must be the same inside.
-    char tmpl[] = "/run/nodeimg-it-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    ContainerdOptions options;
-    options.state_dir = dir_;
-    options.fs_size = "128M";
-    containerd_ = ContainerdInstance::boot(options);
-    const std::string tar = dir_ + "/images.tar";
-    make_images(tar, {"reg.test/d:1", "reg.test/d:2", "reg.test/d:3", "reg.test/d:4"}, /*with_pause=*/true);
-    containerd_->import(tar);
-    fs::remove(tar);
-    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg",
-                                         std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness", dir_ + ":" + dir_});
+    boot_node({"reg.test/d:1", "reg.test/d:2", "reg.test/d:3", "reg.test/d:4"},
+              {std::string(NODEIMG_HARNESS_DIR) + ":/opt/harness"});
     install_node();
-  }
-  void TearDown() override {
-    if (container_) {
-      EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
-    }
-    container_.reset();
-    if (containerd_) {
-      EXPECT_EQ(containerd_->stop(), 0) << "containerd was not cleaned up";
-    }
-    containerd_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // The stand-in kubelet node with kubelet capped at 3 images, nodeimg configured for the
@@ -103,10 +79,6 @@ class DoctorOnSystemd : public ::testing::Test {
       if (f["id"] == id) return f;
     return json{{"severity", "absent"}, {"seen", ""}};
   }
-
-  std::string dir_;
-  std::unique_ptr<ContainerdInstance> containerd_;
-  std::unique_ptr<SystemdContainer> container_;
 };
 
 TEST_F(DoctorOnSystemd, NamesEveryProblemOfANodeThenPassesOnceItsFixesAreApplied) {

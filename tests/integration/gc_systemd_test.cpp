@@ -15,7 +15,7 @@
 #include "support/cri_pods.hpp"
 #include "support/files.hpp"
 #include "support/registry.hpp"
-#include "support/systemd_container.hpp"
+#include "support/containerd_beside_systemd.hpp"
 
 namespace nodeimg::testing {
 namespace {
@@ -23,37 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class GcUnitOnSystemd : public ::testing::Test {
+class GcUnitOnSystemd : public ContainerdBesideSystemd {
  protected:
-  void SetUp() override {
-    // Outside /tmp: the unit has PrivateTmp=yes, and the paths must be the same inside.
-    dir_ = make_temp_dir("nodeimg-it", "/run").string();
-    ContainerdOptions options;
-    options.state_dir = dir_;
-    options.fs_size = "128M";
-    containerd_ = ContainerdInstance::boot(options);
-    const std::string tar = dir_ + "/images.tar";
-    make_images(tar, {"reg.test/u:1", "reg.test/u:2", "reg.test/u:3"}, /*with_pause=*/true);
-    containerd_->import(tar);
-    fs::remove(tar);
-    container_ = SystemdContainer::boot({std::string(NODEIMG_BINARY_DIR) + ":/opt/nodeimg", dir_ + ":" + dir_});
-  }
-  void TearDown() override {
-    if (container_) {
-      EXPECT_EQ(container_->stop(), 0) << "the systemd container was not cleaned up safely";
-    }
-    container_.reset();
-    if (containerd_) {
-      EXPECT_EQ(containerd_->stop(), 0) << "containerd was not cleaned up";
-    }
-    containerd_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  std::string dir_;
-  std::unique_ptr<ContainerdInstance> containerd_;
-  std::unique_ptr<SystemdContainer> container_;
+  void SetUp() override { boot_node({"reg.test/u:1", "reg.test/u:2", "reg.test/u:3"}); }
 };
 
 TEST_F(GcUnitOnSystemd, TimerAndHardenedServiceCollectAndLogStructuredFields) {
