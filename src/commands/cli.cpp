@@ -213,10 +213,181 @@ std::string contradiction(const GlobalOptions& g, bool csv, bool completion) {
   return {};
 }
 
+// The command line as parsed: every command's flags and the command given. CLI11 binds
+// the flags by address, so it stays where run_cli made it.
+struct CommandLine {
+  GlobalOptions global;
+  StatusFlags status;
+  ApplyFlags apply;
+  RevertFlags revert;
+  GcFlags gc;
+  ImagesFlags images;
+  CompletionFlags completion;
+  CLI::App* status_cmd = nullptr;
+  CLI::App* apply_cmd = nullptr;
+  CLI::App* revert_cmd = nullptr;
+  CLI::App* gc_cmd = nullptr;
+  CLI::App* images_cmd = nullptr;
+  CLI::App* prepull_cmd = nullptr;
+  CLI::App* doctor_cmd = nullptr;
+  CLI::App* completion_cmd = nullptr;
+};
+
+// `kubelet status|apply|revert`.
+void add_kubelet_commands(CLI::App& app, CommandLine& cl) {
+  auto* kubelet =
+      app.add_subcommand("kubelet", "Manage kubelet's image settings (nodeStatusMaxImages, image GC, pulls)");
+  kubelet->require_subcommand(1);
+  kubelet->fallthrough();
+  kubelet->footer(
+      "Configuration (kubelet: in /etc/nodeimg/config.yaml): nodeStatusMaxImages (-1, N or auto), settings "
+      "(imageGCHighThresholdPercent, imageGCLowThresholdPercent, imageMinimumGCAge, imageMaximumGCAge, "
+      "serializeImagePulls, maxParallelImagePulls), configFile, dropInDir, unit, restart, healthz, restartTimeout, "
+      "settle.");
+
+  cl.status_cmd = kubelet->add_subcommand(
+      "status",
+      "Show every configuration source of kubelet, the effective value of each managed setting, where it "
+      "comes from, and what apply would change");
+  cl.status_cmd->fallthrough();
+  cl.status_cmd->add_flag(
+      "--check", cl.status.check,
+      "Exit 0 when every managed setting is in effect, 3 when one is not (differs on disk, or restart "
+      "pending: kubelet started before the file that sets it was written), 1 when apply would refuse");
+  cl.status_cmd->footer(
+      "Exit status: 0 success (with --check: every managed setting in effect), 1 the files cannot be read "
+      "or apply would refuse, 2 usage or configuration error, 3 (--check only) a managed setting is not in "
+      "effect.");
+
+  cl.apply_cmd = kubelet->add_subcommand(
+      "apply",
+      "Make the effective values the configured ones with the smallest safe edit (flag in place, nodeimg's "
+      "drop-in, or the config file), restart kubelet over D-Bus, verify it, roll back on failure");
+  cl.apply_cmd->fallthrough();
+  cl.apply_cmd->add_flag("--dry-run,-n", cl.apply.dry_run,
+                         "Print the diff of every file and the restart; change nothing");
+  cl.apply_cmd->add_flag("--no-restart", cl.apply.no_restart, "Write the files but do not restart kubelet");
+  cl.apply_cmd->add_flag(
+      "--defaults", cl.apply.defaults,
+      "Apply nodeimg's built-in defaults when /etc/nodeimg/config.yaml does not exist (without it, apply "
+      "refuses to change kubelet on a guess)");
+  cl.apply_cmd->footer(kExitCodes);
+
+  cl.revert_cmd = kubelet->add_subcommand(
+      "revert",
+      "Put back the files as they were before nodeimg first touched them (every apply since is undone), "
+      "remove the drop-ins it created, and restart kubelet");
+  cl.revert_cmd->fallthrough();
+  cl.revert_cmd->add_flag("--dry-run,-n", cl.revert.dry_run, "Print what would be restored; change nothing");
+  cl.revert_cmd->add_flag("--force", cl.revert.force, "Revert even files that changed since the apply");
+  cl.revert_cmd->add_flag("--no-restart", cl.revert.no_restart, "Restore the files but do not restart kubelet");
+  cl.revert_cmd->add_flag("--last", cl.revert.last, "Undo only the last apply (one step back)");
+  cl.revert_cmd->footer(
+      "A file changed or deleted by someone else since nodeimg wrote it stops the revert (nothing is "
+      "written) unless --force. " +
+      std::string(kExitCodes));
+}
+
+// `gc`, `images`, `prepull`: the collector's commands.
+void add_collector_commands(CLI::App& app, CommandLine& cl) {
+  cl.gc_cmd = app.add_subcommand("gc",
+                                 "Collect garbage once: exited containers, NotReady sandboxes, least recently used "
+                                 "images down to the low-water mark");
+  cl.gc_cmd->fallthrough();
+  auto* gc_dry_run = cl.gc_cmd->add_flag("--dry-run,-n", cl.gc.dry_run,
+                                         "Print the plan with a reason for every removal and skip; change nothing");
+  // A dry run takes no lock, so a lock timeout beside it would be a promise nothing keeps.
+  cl.gc_cmd
+      ->add_option(
+          "--lock-timeout", cl.gc.lock_timeout,
+          "How long to wait for another run (the timer's) to finish before giving up with exit 1 (default 30s; "
+          "not with --dry-run, which takes no lock)")
+      ->capture_default_str()
+      ->option_text("DURATION")
+      ->excludes(gc_dry_run);
+  add_policy_options(*cl.gc_cmd, cl.gc.policy);
+  cl.gc_cmd->add_option("--concurrency", cl.gc.policy.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")
+      ->option_text("N");
+  cl.gc_cmd
+      ->add_option("-o,--output", cl.gc.output, "wide: every column, nothing cut, the long reason beside each code")
+      ->check(CLI::IsMember({"wide"}))
+      ->option_text("wide");
+  cl.gc_cmd->footer(kGcFooter);
+
+  cl.images_cmd = app.add_subcommand(
+      "images",
+      "List every image: size, first seen, last used, in use by, pinned or protected, and what the next gc "
+      "would do with it (read-only)");
+  cl.images_cmd->fallthrough();
+  cl.images_cmd->add_flag("--csv", cl.images.csv, "CSV on stdout (--json for JSON; not both)");
+  add_policy_options(*cl.images_cmd, cl.images.policy);
+  cl.images_cmd
+      ->add_option("-o,--output", cl.images.output, "wide: every column, nothing cut, the long reason beside each code")
+      ->check(CLI::IsMember({"wide"}))
+      ->option_text("wide");
+
+  cl.prepull_cmd = app.add_subcommand(
+      "prepull",
+      "Make sure every image listed in prepull: is present (pulls the missing ones, gc.concurrency at a "
+      "time); prepulled images are protected from gc");
+  cl.prepull_cmd->fallthrough();
+  cl.prepull_cmd->footer(kExitCodes);
+}
+
+// `doctor`, `completion`.
+void add_other_commands(CLI::App& app, CommandLine& cl) {
+  cl.doctor_cmd =
+      app.add_subcommand("doctor",
+                         "Explain this node's image health: kubelet's image settings and files, the runtime, the disk, "
+                         "nodeimg's units, last gc run and state; every finding with why it matters and the fix");
+  cl.doctor_cmd->fallthrough();
+  cl.doctor_cmd->footer(kDoctorFooter);
+
+  cl.completion_cmd = add_completion_command(app, cl.completion);
+}
+
+int dispatch(const CommandLine& cl, const Context& ctx) {
+  try {
+    if (cl.status_cmd->parsed()) return kubelet_status(ctx, cl.status);
+    if (cl.apply_cmd->parsed()) return kubelet_apply(ctx, cl.apply);
+    if (cl.revert_cmd->parsed()) return kubelet_revert(ctx, cl.revert);
+    if (cl.gc_cmd->parsed()) return gc_run(ctx, cl.gc);
+    if (cl.images_cmd->parsed()) return images_list(ctx, cl.images);
+    if (cl.prepull_cmd->parsed()) return prepull(ctx);
+    if (cl.doctor_cmd->parsed()) return doctor_run(ctx);
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return static_cast<int>(kExitFailed);
+  }
+  return static_cast<int>(kExitUsage);
+}
+
+// After a successful parse: logging, the configuration (a warning when on the built-in
+// defaults, for the commands that change the node), the command, and the --json document.
+int run_parsed(const CommandLine& cl) {
+  log::setup(cl.global.verbosity, cl.global.quiet);
+  JsonStdout json_out(cl.global.json);
+  // The commands that change the node say which configuration they acted on.
+  const bool changes_node = cl.apply_cmd->parsed() || cl.gc_cmd->parsed() || cl.prepull_cmd->parsed();
+  auto ctx = load_context(cl.global);
+  if (!ctx) {
+    spdlog::error("{}", ctx.error().message);
+    json_out.finish(ctx.error().exit_code(), std::nullopt);
+    return ctx.error().exit_code();
+  }
+  spdlog::debug("configuration: {}", ctx->config_source);
+  // (kubelet apply without --defaults refuses instead, saying the same in its error.)
+  const bool refuses = cl.apply_cmd->parsed() && !cl.apply.defaults;
+  if (changes_node && ctx->on_defaults() && !refuses) spdlog::warn("{}", defaults_warning(*ctx));
+  const int rc = dispatch(cl, *ctx);
+  json_out.finish(rc, changes_node ? std::optional<std::string>(ctx->config_source) : std::nullopt);
+  return rc;
+}
+
 }  // namespace
 
-// A long but flat function on purpose: the command-line table (one block per command, in
-// the order --help lists them), then parse, load the configuration and dispatch.
+// The command-line table (one block per command, in the order --help lists them), parse,
+// then run what was asked.
 int run_cli(int argc, char** argv) {
   CLI::App app{"nodeimg: keeps a Kubernetes node's container image cache healthy.\n"
                "Makes kubelet's image settings (nodeStatusMaxImages, ...) what you configured, safely, and collects\n"
@@ -229,99 +400,11 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   app.fallthrough();
-  GlobalOptions g;
-  add_global_options(app, g);
-
-  auto* kubelet = app.add_subcommand("kubelet", "Manage kubelet's image settings (nodeStatusMaxImages, image GC, pulls)");
-  kubelet->require_subcommand(1);
-  kubelet->fallthrough();
-  kubelet->footer(
-      "Configuration (kubelet: in /etc/nodeimg/config.yaml): nodeStatusMaxImages (-1, N or auto), settings "
-      "(imageGCHighThresholdPercent, imageGCLowThresholdPercent, imageMinimumGCAge, imageMaximumGCAge, "
-      "serializeImagePulls, maxParallelImagePulls), configFile, dropInDir, unit, restart, healthz, restartTimeout, "
-      "settle.");
-
-  auto* status = kubelet->add_subcommand(
-      "status", "Show every configuration source of kubelet, the effective value of each managed setting, where it "
-                "comes from, and what apply would change");
-  status->fallthrough();
-  StatusFlags status_flags;
-  status->add_flag("--check", status_flags.check,
-                   "Exit 0 when every managed setting is in effect, 3 when one is not (differs on disk, or restart "
-                   "pending: kubelet started before the file that sets it was written), 1 when apply would refuse");
-  status->footer("Exit status: 0 success (with --check: every managed setting in effect), 1 the files cannot be read "
-                 "or apply would refuse, 2 usage or configuration error, 3 (--check only) a managed setting is not in "
-                 "effect.");
-
-  ApplyFlags apply_flags;
-  auto* apply = kubelet->add_subcommand(
-      "apply", "Make the effective values the configured ones with the smallest safe edit (flag in place, nodeimg's "
-               "drop-in, or the config file), restart kubelet over D-Bus, verify it, roll back on failure");
-  apply->fallthrough();
-  apply->add_flag("--dry-run,-n", apply_flags.dry_run, "Print the diff of every file and the restart; change nothing");
-  apply->add_flag("--no-restart", apply_flags.no_restart, "Write the files but do not restart kubelet");
-  apply->add_flag("--defaults", apply_flags.defaults,
-                  "Apply nodeimg's built-in defaults when /etc/nodeimg/config.yaml does not exist (without it, apply "
-                  "refuses to change kubelet on a guess)");
-  apply->footer(kExitCodes);
-
-  RevertFlags revert_flags;
-  auto* revert = kubelet->add_subcommand(
-      "revert", "Put back the files as they were before nodeimg first touched them (every apply since is undone), "
-                "remove the drop-ins it created, and restart kubelet");
-  revert->fallthrough();
-  revert->add_flag("--dry-run,-n", revert_flags.dry_run, "Print what would be restored; change nothing");
-  revert->add_flag("--force", revert_flags.force, "Revert even files that changed since the apply");
-  revert->add_flag("--no-restart", revert_flags.no_restart, "Restore the files but do not restart kubelet");
-  revert->add_flag("--last", revert_flags.last, "Undo only the last apply (one step back)");
-  revert->footer("A file changed or deleted by someone else since nodeimg wrote it stops the revert (nothing is "
-                 "written) unless --force. " + std::string(kExitCodes));
-
-  GcFlags gc_flags;
-  auto* gc = app.add_subcommand("gc", "Collect garbage once: exited containers, NotReady sandboxes, least recently used "
-                                      "images down to the low-water mark");
-  gc->fallthrough();
-  auto* gc_dry_run =
-      gc->add_flag("--dry-run,-n", gc_flags.dry_run, "Print the plan with a reason for every removal and skip; change nothing");
-  // A dry run takes no lock, so a lock timeout beside it would be a promise nothing keeps.
-  gc->add_option("--lock-timeout", gc_flags.lock_timeout,
-                 "How long to wait for another run (the timer's) to finish before giving up with exit 1 (default 30s; "
-                 "not with --dry-run, which takes no lock)")
-      ->capture_default_str()
-      ->option_text("DURATION")
-      ->excludes(gc_dry_run);
-  add_policy_options(*gc, gc_flags.policy);
-  gc->add_option("--concurrency", gc_flags.policy.concurrency, "Removals in flight at once, 1-64 (gc.concurrency)")
-      ->option_text("N");
-  gc->add_option("-o,--output", gc_flags.output, "wide: every column, nothing cut, the long reason beside each code")
-      ->check(CLI::IsMember({"wide"}))->option_text("wide");
-  gc->footer(kGcFooter);
-
-  ImagesFlags images_flags;
-  auto* images = app.add_subcommand(
-      "images", "List every image: size, first seen, last used, in use by, pinned or protected, and what the next gc "
-                "would do with it (read-only)");
-  images->fallthrough();
-  images->add_flag("--csv", images_flags.csv, "CSV on stdout (--json for JSON; not both)");
-  add_policy_options(*images, images_flags.policy);
-  images->add_option("-o,--output", images_flags.output, "wide: every column, nothing cut, the long reason beside each code")
-      ->check(CLI::IsMember({"wide"}))->option_text("wide");
-
-  auto* prepull_cmd = app.add_subcommand(
-      "prepull", "Make sure every image listed in prepull: is present (pulls the missing ones, gc.concurrency at a "
-                 "time); prepulled images are protected from gc");
-  prepull_cmd->fallthrough();
-  prepull_cmd->footer(kExitCodes);
-
-  auto* doctor_cmd = app.add_subcommand(
-      "doctor", "Explain this node's image health: kubelet's image settings and files, the runtime, the disk, "
-                "nodeimg's units, last gc run and state; every finding with why it matters and the fix");
-  doctor_cmd->fallthrough();
-  doctor_cmd->footer(kDoctorFooter);
-
-  CompletionFlags completion_flags;
-  auto* completion = add_completion_command(app, completion_flags);
-
+  CommandLine cl;
+  add_global_options(app, cl.global);
+  add_kubelet_commands(app, cl);
+  add_collector_commands(app, cl);
+  add_other_commands(app, cl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -333,41 +416,11 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(argc, argv, usage_message(app, argc, argv, e.what()));
   }
-  if (auto problem = contradiction(g, images->parsed() && images_flags.csv, completion->parsed()); !problem.empty())
+  if (auto problem = contradiction(cl.global, cl.images_cmd->parsed() && cl.images.csv, cl.completion_cmd->parsed());
+      !problem.empty())
     return usage_error(argc, argv, problem);
-
-  if (completion->parsed()) return completion_print(app, completion_flags, std::cout);
-  log::setup(g.verbosity, g.quiet);
-  JsonStdout json_out(g.json);
-  // The commands that change the node say which configuration they acted on.
-  const bool changes_node = apply->parsed() || gc->parsed() || prepull_cmd->parsed();
-  auto ctx = load_context(g);
-  if (!ctx) {
-    spdlog::error("{}", ctx.error().message);
-    json_out.finish(ctx.error().exit_code(), std::nullopt);
-    return ctx.error().exit_code();
-  }
-  spdlog::debug("configuration: {}", ctx->config_source);
-  // (kubelet apply without --defaults refuses instead, saying the same in its error.)
-  const bool refuses = apply->parsed() && !apply_flags.defaults;
-  if (changes_node && ctx->on_defaults() && !refuses) spdlog::warn("{}", defaults_warning(*ctx));
-  const int rc = [&] {
-    try {
-      if (status->parsed()) return kubelet_status(*ctx, status_flags);
-      if (apply->parsed()) return kubelet_apply(*ctx, apply_flags);
-      if (revert->parsed()) return kubelet_revert(*ctx, revert_flags);
-      if (gc->parsed()) return gc_run(*ctx, gc_flags);
-      if (images->parsed()) return images_list(*ctx, images_flags);
-      if (prepull_cmd->parsed()) return prepull(*ctx);
-      if (doctor_cmd->parsed()) return doctor_run(*ctx);
-    } catch (const std::exception& e) {
-      spdlog::critical("fatal: {}", e.what());
-      return static_cast<int>(kExitFailed);
-    }
-    return static_cast<int>(kExitUsage);
-  }();
-  json_out.finish(rc, changes_node ? std::optional<std::string>(ctx->config_source) : std::nullopt);
-  return rc;
+  if (cl.completion_cmd->parsed()) return completion_print(app, cl.completion, std::cout);
+  return run_parsed(cl);
 }
 
 }  // namespace nodeimg
