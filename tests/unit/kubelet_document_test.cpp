@@ -34,6 +34,47 @@ TEST_P(SurgicalEdit, ChangesOnlyTheManagedBytes) {
   EXPECT_EQ(set(GetParam().before, GetParam().values), GetParam().after);
 }
 
+void expect_same_document(const Document& got, const Document& want) {
+  EXPECT_EQ(got.text, want.text);
+  EXPECT_EQ(got.format, want.format);
+  EXPECT_EQ(got.flow, want.flow);
+  EXPECT_EQ(got.data, want.data);
+  EXPECT_EQ(got.unread_count, want.unread_count);
+  EXPECT_EQ(got.unread_fingerprint, want.unread_fingerprint);
+  ASSERT_EQ(got.entries.size(), want.entries.size());
+  for (std::size_t i = 0; i < got.entries.size(); ++i) {
+    const Entry& a = got.entries[i];
+    const Entry& b = want.entries[i];
+    SCOPED_TRACE(b.key);
+    EXPECT_EQ(a.key, b.key);
+    EXPECT_EQ(a.key_begin, b.key_begin);
+    EXPECT_EQ(a.key_end, b.key_end);
+    EXPECT_EQ(a.value_begin, b.value_begin);
+    EXPECT_EQ(a.value_end, b.value_end);
+    EXPECT_EQ(a.line, b.line);
+    EXPECT_EQ(a.quote, b.quote);
+    EXPECT_EQ(a.editable, b.editable);
+    EXPECT_EQ(a.value, b.value);
+    EXPECT_EQ(a.fingerprint, b.fingerprint);
+    EXPECT_EQ(a.next_key, b.next_key);
+  }
+}
+
+// edit_document re-reads only the entries it changed (block-style YAML) or the whole
+// edited text: either way it must return exactly what a full parse of the edit gives.
+TEST_P(SurgicalEdit, EditDocumentIsTheFullParseOfTheEdit) {
+  for (const auto mode : {ParseValues::All, ParseValues::Needed}) {
+    SCOPED_TRACE(mode == ParseValues::All ? "all values" : "needed values");
+    auto doc = parse_document("/test.yaml", GetParam().before, mode);
+    ASSERT_TRUE(doc) << doc.error().message;
+    auto edited = edit_document(*doc, GetParam().values);
+    ASSERT_TRUE(edited) << edited.error().message;
+    auto full = parse_document("/test.yaml", GetParam().after, mode);
+    ASSERT_TRUE(full) << full.error().message;
+    expect_same_document(*edited, *full);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Cases, SurgicalEdit,
     ::testing::Values(
@@ -82,6 +123,23 @@ INSTANTIATE_TEST_SUITE_P(
         EditCase{"json_compact", "{\"apiVersion\":\"kubelet.config.k8s.io/v1beta1\",\"kind\":\"KubeletConfiguration\",\"nodeStatusMaxImages\":50}",
                  {{"nodeStatusMaxImages", -1}, {"imageMinimumGCAge", "3m"}},
                  "{\"apiVersion\":\"kubelet.config.k8s.io/v1beta1\",\"kind\":\"KubeletConfiguration\", \"imageMinimumGCAge\":\"3m\",\"nodeStatusMaxImages\":-1}"},
+        EditCase{"bom_and_edited_first_entry", "\xEF\xBB\xBFnodeStatusMaxImages: 1\n" + kHead,
+                 {{"nodeStatusMaxImages", 2}}, "\xEF\xBB\xBFnodeStatusMaxImages: 2\n" + kHead},
+        EditCase{"nested_neighbours", kHead + "a:\n  b: [1, 2]\n  c: x  # note\nnodeStatusMaxImages: 1\nd:\n- e\n- f\n",
+                 {{"nodeStatusMaxImages", 20}},
+                 kHead + "a:\n  b: [1, 2]\n  c: x  # note\nnodeStatusMaxImages: 20\nd:\n- e\n- f\n"},
+        EditCase{"block_scalar_neighbours", kHead + "x: |\n  text\n  more\nnodeStatusMaxImages: 1\ny: >\n  folded\n",
+                 {{"nodeStatusMaxImages", 3}}, kHead + "x: |\n  text\n  more\nnodeStatusMaxImages: 3\ny: >\n  folded\n"},
+        EditCase{"comment_lines_after_the_value", kHead + "nodeStatusMaxImages: 1\n# c\n\n  # indented\nmaxPods: 3\n",
+                 {{"nodeStatusMaxImages", 4}}, kHead + "nodeStatusMaxImages: 4\n# c\n\n  # indented\nmaxPods: 3\n"},
+        EditCase{"added_and_replaced_among_others",
+                 "a: 1\n" + kHead + "b: {c: 2}\nnodeStatusMaxImages: \"5\"\ne: 3\nimageGCHighThresholdPercent: 80 # hi\n",
+                 {{"nodeStatusMaxImages", 6}, {"imageMinimumGCAge", "3m"}, {"imageGCHighThresholdPercent", 85}},
+                 "a: 1\n" + kHead + "imageMinimumGCAge: 3m\nb: {c: 2}\nnodeStatusMaxImages: 6\ne: 3\n"
+                 "imageGCHighThresholdPercent: 85 # hi\n"},
+        EditCase{"kind_last_with_comments_after", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n# end\n",
+                 {{"nodeStatusMaxImages", -1}},
+                 "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: -1\n# end\n"},
         EditCase{"json_string_number_becomes_number",
                  "{\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\", \"kind\": \"KubeletConfiguration\", \"nodeStatusMaxImages\": \"50\"}",
                  {{"nodeStatusMaxImages", 7}},
@@ -160,6 +218,47 @@ TEST(VerifyEdit, CatchesADuplicateAdded) {
   auto bad = verify_edit(*doc, kHead + "nodeStatusMaxImages: -1\nnodeStatusMaxImages: -1\n", {{"nodeStatusMaxImages", -1}});
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("duplicate"), std::string::npos);
+}
+
+// With ParseValues::Needed only the keys nodeimg reads are entries; the others are one
+// fingerprint, which still sees any change to them.
+TEST(VerifyEdit, SeesAChangeToKeysItDoesNotRead) {
+  const std::string before = kHead + "maxPods: 3\nnodeStatusMaxImages: 1\nnested:\n  a: [1]\n";
+  auto doc = parse_document("/x", before, ParseValues::Needed);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->entries.size(), 3u);
+  EXPECT_EQ(doc->unread_count, 2u);
+  EXPECT_FALSE(doc->data.contains("maxPods"));
+  const std::vector<std::pair<std::string, Json>> values = {{"nodeStatusMaxImages", -1}};
+  for (const std::string& bad_text : {kHead + "maxPods: 4\nnodeStatusMaxImages: -1\nnested:\n  a: [1]\n",
+                                      kHead + "maxPods: 3\nnodeStatusMaxImages: -1\nnested:\n  a: [2]\n",
+                                      kHead + "nested:\n  a: [1]\nnodeStatusMaxImages: -1\nmaxPods: 3\n",
+                                      kHead + "maxPods: 3\nnodeStatusMaxImages: -1\n"}) {
+    auto bad = verify_edit(*doc, bad_text, values);
+    ASSERT_FALSE(bad) << bad_text;
+    EXPECT_NE(bad.error().message.find("keys nodeimg does not read changed"), std::string::npos) << bad.error().message;
+  }
+  EXPECT_TRUE(verify_edit(*doc, kHead + "maxPods: 3\nnodeStatusMaxImages: -1\nnested:\n  a: [1]\n", values));
+}
+
+TEST(DocumentData, JsonNeededValuesAreTheDecodersLastDuplicate) {
+  const std::string text =
+      "{\"apiVersion\": \"kubelet.config.k8s.io/v1beta1\", \"kind\": \"KubeletConfiguration\", \"big\": {\"a\": [1, \"}\"]},\n"
+      " \"node\\u0053tatusMaxImages\": 1, \"nodeStatusMaxImages\": 2.0}";
+  auto doc = parse_document("/x.json", text, ParseValues::Needed);
+  ASSERT_TRUE(doc) << doc.error().message;
+  EXPECT_EQ(doc->format, DocumentFormat::kJson);
+  EXPECT_FALSE(doc->data.contains("big"));
+  EXPECT_EQ(doc->unread_count, 1u);
+  EXPECT_TRUE(doc->data["nodeStatusMaxImages"].is_number_float());  // 2.0: kubelet refuses it for an int
+  ASSERT_EQ(doc->entries.size(), 4u);
+  EXPECT_EQ(doc->entries[2].key, "nodeStatusMaxImages");
+  EXPECT_EQ(doc->entries[2].line, 2u);
+  EXPECT_EQ(doc->last("nodeStatusMaxImages")->value_end, text.size() - 1);
+  auto all = parse_document("/x.json", text, ParseValues::All);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->data["big"]["a"][1], "}");
+  EXPECT_EQ(all->entries.size(), 5u);
 }
 
 TEST(VerifyEdit, CatchesAWrongValue) {

@@ -1,8 +1,9 @@
 #include "core/kubelet/document.hpp"
 
 #include <algorithm>
-#include <sstream>
 #include <set>
+#include <span>
+#include <spanstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
@@ -73,6 +74,39 @@ struct TopLevelPair {
   std::string value_tag{};
   std::string value_text{};
   std::uint64_t fingerprint = 0;
+  std::size_t next_key_pos = std::string::npos;
+};
+
+constexpr std::uint64_t kFnvBasis = 14695981039346656037ULL;
+
+void fnv_mix(std::uint64_t& hash, std::string_view bytes) {
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ULL;  // FNV-1a
+  hash = (hash ^ 0xff) * 1099511628211ULL;
+}
+
+// The fingerprint of a value built in full (equal values, equal fingerprints).
+std::uint64_t value_fingerprint(const Json& v) {
+  std::uint64_t hash = kFnvBasis;
+  fnv_mix(hash, v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return hash;
+}
+
+// The keys nodeimg reads: its managed settings, the header and the health endpoint.
+bool reads_key(const std::string& key) {
+  return key == "apiVersion" || key == "kind" || key == "healthzPort" || key == "healthzBindAddress" ||
+         find_setting(key) != nullptr;
+}
+
+// ParseValues::Needed: the top-level pairs nodeimg does not read, folded in order into one
+// fingerprint (key and value of each), so that an edit that touches any of them is seen.
+struct Unread {
+  std::size_t count = 0;
+  std::uint64_t hash = kFnvBasis;
+  void add(std::string_view key, std::uint64_t value_fingerprint) {
+    ++count;
+    fnv_mix(hash, key);
+    fnv_mix(hash, std::string_view(reinterpret_cast<const char*>(&value_fingerprint), sizeof value_fingerprint));
+  }
 };
 
 // Builds the document's JSON value from yaml-cpp's events (no node tree: memory stays
@@ -86,7 +120,8 @@ class JsonBuilder final : public YAML::EventHandler {
   // events, so a large file costs memory proportional to what nodeimg reads.
   JsonBuilder(std::size_t offset, bool keep_all) : offset_(offset), keep_all_(keep_all) {}
   Json root{};
-  std::vector<TopLevelPair> pairs{};
+  std::vector<TopLevelPair> pairs{};  // with keep_all false, only the pairs nodeimg reads
+  Unread unread{};
   std::optional<std::string> refusal;  // "a merge key (<<) at line 7"
   bool top_is_map = false;
   bool top_is_flow = false;
@@ -141,16 +176,12 @@ class JsonBuilder final : public YAML::EventHandler {
   std::size_t skip_depth_ = 0;  // collections open inside it
   std::uint64_t hash_ = 0;
 
-  static bool kept(const std::string& key) {
-    return key == "apiVersion" || key == "kind" || key == "healthzPort" || key == "healthzBindAddress" ||
-           find_setting(key) != nullptr;
-  }
-  void mix(std::string_view bytes) {
-    for (unsigned char c : bytes) hash_ = (hash_ ^ c) * 1099511628211ULL;  // FNV-1a
-    hash_ = (hash_ ^ 0xff) * 1099511628211ULL;
-  }
+  void mix(std::string_view bytes) { fnv_mix(hash_, bytes); }
   void finish_skip() {
-    if (!pairs.empty()) pairs.back().fingerprint = hash_;
+    if (!pairs.empty()) {
+      unread.add(pairs.back().key, hash_);
+      pairs.pop_back();
+    }
     stack_.back().key.reset();
     skipping_ = false;
   }
@@ -218,10 +249,11 @@ class JsonBuilder final : public YAML::EventHandler {
       // sigs.k8s.io/yaml turns every key into a string.
       f.key = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("null") : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (stack_.size() == 1) {
-        pairs.push_back({.key = *f.key, .key_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos)),
-                         .key_line = static_cast<std::size_t>(m.line) + 1});
-        skipping_ = !keep_all_ && !kept(*f.key);
-        hash_ = 14695981039346656037ULL;
+        const std::size_t pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos));
+        if (!pairs.empty() && pairs.back().next_key_pos == std::string::npos) pairs.back().next_key_pos = pos;
+        pairs.push_back({.key = *f.key, .key_pos = pos, .key_line = static_cast<std::size_t>(m.line) + 1});
+        skipping_ = !keep_all_ && !reads_key(*f.key);
+        hash_ = kFnvBasis;
       }
       return;
     }
@@ -238,9 +270,7 @@ class JsonBuilder final : public YAML::EventHandler {
       return;
     }
     if (stack_.size() == 1 && f.is_map && !pairs.empty()) {
-      hash_ = 14695981039346656037ULL;
-      mix(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-      pairs.back().fingerprint = hash_;
+      pairs.back().fingerprint = value_fingerprint(v);
     }
     if (f.is_map) {
       f.value[*f.key] = std::move(v);  // a duplicate key: the last one wins, as in kubelet
@@ -273,45 +303,154 @@ std::string yaml_error(const std::string& path, const std::string& text, const Y
   return fmt::format("{}: not valid YAML: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg);
 }
 
-// kubelet's decoder takes a file whose first non-blank byte is `{` as JSON (no BOM
-// allowed in front), everything else as YAML.
-Result<void> classify_format(Document& doc) {
+// Accepts or refuses JSON exactly as Json::parse does, without building anything.
+class JsonValidator final : public nlohmann::json_sax<Json> {
+ public:
+  std::string error{};
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
+  }
+};
+
+bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// One past the closing quote of the JSON string that starts at `i`.
+std::size_t json_string_end(std::string_view t, std::size_t i) {
+  for (++i; i < t.size(); ++i) {
+    if (t[i] == '\\') ++i;
+    else if (t[i] == '"') return i + 1;
+  }
+  return t.size();
+}
+
+// One past the JSON value that starts at `i` (the text is known to be valid JSON).
+std::size_t json_value_end(std::string_view t, std::size_t i) {
+  if (t[i] == '"') return json_string_end(t, i);
+  if (t[i] != '{' && t[i] != '[') {
+    while (i < t.size() && !json_space(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']') ++i;
+    return i;
+  }
+  std::size_t depth = 0;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '"') i = json_string_end(t, i) - 1;
+    else if (c == '{' || c == '[') ++depth;
+    else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+  }
+  return t.size();
+}
+
+// The top-level pairs of a valid JSON object, found by walking its bytes once. With
+// keep_all false, only the pairs nodeimg reads are returned (and their values decoded into
+// doc.data); the others are folded into `unread`.
+std::vector<TopLevelPair> json_pairs(Document& doc, std::size_t open, bool keep_all, Unread& unread) {
   const std::string_view t = doc.text;
-  const auto first = t.find_first_not_of(" \t\r\n\v\f");
-  if (first == std::string_view::npos) return fail(fmt::format("{}: the file is empty", doc.path));
-  if (t[first] != '{') return {};
+  std::vector<TopLevelPair> pairs{};
+  std::size_t line = 1, counted = 0;
+  auto line_at = [&](std::size_t pos) {
+    line += static_cast<std::size_t>(std::count(t.begin() + static_cast<std::ptrdiff_t>(counted),
+                                                t.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+    counted = pos;
+    return line;
+  };
+  auto skip_space = [&](std::size_t i) {
+    while (i < t.size() && json_space(t[i])) ++i;
+    return i;
+  };
+  std::size_t i = skip_space(open + 1);
+  while (i < t.size() && t[i] == '"') {
+    const std::size_t key_end = json_string_end(t, i);
+    const std::string_view raw_key = t.substr(i, key_end - i);
+    std::string key = raw_key.find('\\') == std::string_view::npos ? std::string(raw_key.substr(1, raw_key.size() - 2))
+                                                                     : Json::parse(raw_key).get<std::string>();
+    TopLevelPair p{.key = std::move(key), .key_pos = i, .key_line = line_at(i)};
+    if (!pairs.empty() && pairs.back().next_key_pos == std::string::npos) pairs.back().next_key_pos = i;
+    const std::size_t value = skip_space(skip_space(key_end) + 1);  // past the colon
+    const std::size_t value_end = json_value_end(t, value);
+    const std::string_view bytes = t.substr(value, value_end - value);
+    p.value_pos = value;
+    p.value_is_null = bytes == "null";
+    p.value_is_scalar = !p.value_is_null && bytes[0] != '{' && bytes[0] != '[';
+    if (p.value_is_scalar && bytes[0] != '"') p.value_text = std::string(bytes);
+    p.fingerprint = kFnvBasis;
+    fnv_mix(p.fingerprint, bytes);
+    if (keep_all || reads_key(p.key)) {
+      if (!keep_all) doc.data[p.key] = Json::parse(bytes);  // a duplicate key: the last one wins
+      pairs.push_back(std::move(p));
+    } else {
+      unread.add(p.key, p.fingerprint);
+    }
+    i = skip_space(value_end);
+    if (i < t.size() && t[i] == ',') i = skip_space(i + 1);
+  }
+  return pairs;
+}
+
+// kubelet's decoder takes a file whose first non-blank byte is `{` as JSON (no BOM
+// allowed in front), decoded strictly; the whole file is validated, but only the values
+// nodeimg reads are built unless keep_all.
+Result<std::vector<TopLevelPair>> read_json(Document& doc, std::size_t open, bool keep_all) {
+  auto invalid = [&](const std::string& why) {
+    return fail(fmt::format("{}: not valid JSON (kubelet reads a file that starts with {{ as JSON): {}", doc.path, why));
+  };
+  doc.format = DocumentFormat::kJson;
+  doc.flow = true;
+  if (keep_all) {
+    try {
+      doc.data = Json::parse(doc.text);
+    } catch (const Json::parse_error& e) {
+      return invalid(e.what());
+    }
+    if (!doc.data.is_object()) return fail(fmt::format("{}: not a JSON object", doc.path));
+  } else {
+    JsonValidator validator;
+    if (!Json::sax_parse(doc.text, &validator)) return invalid(validator.error);
+  }
+  Unread unread{};
+  auto pairs = json_pairs(doc, open, keep_all, unread);
+  doc.unread_count = unread.count;
+  doc.unread_fingerprint = unread.hash;
+  return pairs;
+}
+
+// Runs the YAML parser over `text` (whose first byte is at `offset` in the file).
+Result<void> run_yaml(JsonBuilder& builder, std::string_view text, const std::string& path, const std::string& whole) {
   try {
-    auto parsed = Json::parse(t);
-    if (!parsed.is_object()) return fail(fmt::format("{}: not a JSON object", doc.path));
-    doc.format = DocumentFormat::kJson;
-    doc.data = std::move(parsed);
-  } catch (const Json::parse_error& e) {
-    return fail(fmt::format("{}: not valid JSON (kubelet reads a file that starts with {{ as JSON): {}", doc.path,
-                            e.what()));
+    std::ispanstream in(std::span<const char>(text.data(), text.size()));
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(builder)) return fail(fmt::format("{}: the file holds no document", path));
+    DocumentCounter counter;
+    // One more document is enough to refuse: yaml-cpp 0.7 can report an endless stream of
+    // empty documents after some malformed input (found by tests/fuzz), so never loop on it.
+    if (parser.HandleNextDocument(counter))
+      return fail(fmt::format("{}: the file holds more than one YAML document; kubelet reads the first one only and "
+                              "nodeimg refuses to guess (keep one document)",
+                              path));
+  } catch (const YAML::Exception& e) {
+    return fail(yaml_error(path, whole, e));
   }
   return {};
 }
 
-// Runs the YAML parser over the text; fills doc.data (YAML) and returns the top-level pairs.
+// Runs the YAML parser over the text; fills doc.data and returns the top-level pairs.
 Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
   const std::size_t offset = doc.text.starts_with(kBom) ? kBom.size() : 0;
   JsonBuilder builder(offset, keep_all);
-  try {
-    std::istringstream in(doc.text);
-    YAML::Parser parser(in);
-    if (!parser.HandleNextDocument(builder)) return fail(fmt::format("{}: the file holds no document", doc.path));
-    DocumentCounter counter;
-    std::size_t documents = 1;
-    // One more document is enough to refuse: yaml-cpp 0.7 can report an endless stream of
-    // empty documents after some malformed input (found by tests/fuzz), so never loop on it.
-    if (parser.HandleNextDocument(counter)) ++documents;
-    if (documents > 1)
-      return fail(fmt::format("{}: the file holds more than one YAML document; kubelet reads the first one only and "
-                              "nodeimg refuses to guess (keep one document)",
-                              doc.path));
-  } catch (const YAML::Exception& e) {
-    return fail(yaml_error(doc.path, doc.text, e));
-  }
+  // yaml-cpp skips the BOM itself: the whole text is given, positions count from it.
+  if (auto ran = run_yaml(builder, doc.text, doc.path, doc.text); !ran) return std::unexpected(ran.error());
   if (builder.refusal)
     return fail(fmt::format("{}: {}: nodeimg does not model this YAML construct and will not claim what kubelet reads; "
                             "write the values out plainly",
@@ -320,7 +459,9 @@ Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
   if (!builder.top_is_map || !builder.root.is_object())
     return fail(fmt::format("{}: the top level is not a mapping", doc.path));
   doc.flow = builder.top_is_flow;
-  if (doc.format == DocumentFormat::kYaml) doc.data = std::move(builder.root);
+  doc.data = std::move(builder.root);
+  doc.unread_count = builder.unread.count;
+  doc.unread_fingerprint = builder.unread.hash;
   return std::move(builder.pairs);
 }
 
@@ -375,8 +516,11 @@ Result<Document> parse_document(std::string path, std::string text, ParseValues 
   doc.values = values;
   doc.path = std::move(path);
   doc.text = std::move(text);
-  if (auto ok = classify_format(doc); !ok) return std::unexpected(ok.error());
-  auto pairs = read_events(doc, values == ParseValues::All);
+  const std::string_view t = doc.text;
+  const auto first = t.find_first_not_of(" \t\r\n\v\f");
+  if (first == std::string_view::npos) return fail(fmt::format("{}: the file is empty", doc.path));
+  const bool all = values == ParseValues::All;
+  auto pairs = t[first] == '{' ? read_json(doc, first, all) : read_events(doc, all);
   if (!pairs) return std::unexpected(pairs.error());
   doc.entries.reserve(pairs->size());
   // Every occurrence of a duplicate key reports the value kubelet keeps (the last). For
@@ -385,6 +529,7 @@ Result<Document> parse_document(std::string path, std::string text, ParseValues 
     Entry e = locate_entry(doc, p);
     e.value = doc.data.contains(p.key) ? doc.data[p.key] : Json();
     e.fingerprint = p.fingerprint;
+    e.next_key = p.next_key_pos;
     doc.entries.push_back(std::move(e));
   }
   return doc;
@@ -422,17 +567,21 @@ std::string render_key(const Document& doc, const std::string& key, const Entry&
   return key;
 }
 
+// One replacement of bytes [begin, end) of the text; `entry` is the top-level entry whose
+// lines hold it (a changed value, or the keys added after kind).
 struct Splice {
   std::size_t begin, end{};
   std::string replacement{};
+  const Entry* entry = nullptr;
 };
 
-}  // namespace
+using Values = std::vector<std::pair<std::string, Json>>;
 
-Result<std::string> set_values(const Document& doc, const std::vector<std::pair<std::string, Json>>& values) {
+// The splices that set `values`, in text order.
+Result<std::vector<Splice>> plan_splices(const Document& doc, const Values& values) {
   const std::string_view t = doc.text;
   std::vector<Splice> splices{};
-  std::vector<std::pair<std::string, Json>> missing{};
+  Values missing{};
   for (const auto& [key, value] : values) {
     bool found = false;
     for (const auto& e : doc.entries) {
@@ -444,7 +593,7 @@ Result<std::string> set_values(const Document& doc, const std::vector<std::pair<
                                 doc.path, e.line, key));
       std::string r = render_value(doc, value, e.quote);
       if (e.value_begin == e.value_end) r = " " + r;  // `key:` had no value
-      splices.push_back({e.value_begin, e.value_end, std::move(r)});
+      splices.push_back({e.value_begin, e.value_end, std::move(r), &e});
     }
     if (!found) missing.emplace_back(key, value);
   }
@@ -484,26 +633,42 @@ Result<std::string> set_values(const Document& doc, const std::vector<std::pair<
         for (const auto& l : lines) insert += l + eol;
       }
     }
-    splices.push_back({at, at, std::move(insert)});
+    splices.push_back({at, at, std::move(insert), kind});
   }
+  std::sort(splices.begin(), splices.end(), [](const Splice& a, const Splice& b) { return a.begin < b.begin; });
+  return splices;
+}
 
-  std::sort(splices.begin(), splices.end(), [](const Splice& a, const Splice& b) { return a.begin > b.begin; });
-  std::string out = doc.text;
-  for (const auto& s : splices) out.replace(s.begin, s.end - s.begin, s.replacement);
+// `t` with the splices (in text order) applied, built in one pass.
+std::string apply_splices(std::string_view t, const std::vector<Splice>& splices, std::size_t from = 0,
+                          std::size_t to = std::string_view::npos) {
+  to = std::min(to, t.size());
+  std::string out{};
+  std::size_t size = to - from;
+  for (const auto& s : splices) size += s.replacement.size() - (s.end - s.begin);
+  out.reserve(size);
+  std::size_t at = from;
+  for (const auto& s : splices) {
+    out.append(t.substr(at, s.begin - at));
+    out.append(s.replacement);
+    at = s.end;
+  }
+  out.append(t.substr(at, to - at));
   return out;
 }
 
-Result<Document> verify_edit(const Document& before, const std::string& new_text,
-                             const std::vector<std::pair<std::string, Json>>& values) {
-  auto after = parse_document(before.path, new_text, before.values);
-  if (!after) return fail(fmt::format("internal error: the edited file would not parse ({}); nothing was written",
-                                       after.error().message));
+// The checks verify_edit makes on a parsed edit: as data, only the keys in `values`
+// differ, and they hold exactly those values.
+Result<void> compare_edit(const Document& before, const Document& after, const Values& values) {
   auto bug = [&](const std::string& why) {
     return fail(fmt::format("internal error: the edit of {} would change more than the managed keys ({}); "
                             "nothing was written",
                             before.path, why));
   };
-  if (after->format != before.format) return bug("format changed");
+  auto dump = [](const Json& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  if (after.format != before.format) return bug("format changed");
+  if (after.unread_count != before.unread_count || after.unread_fingerprint != before.unread_fingerprint)
+    return bug("keys nodeimg does not read changed");
   auto desired = [&](const std::string& key) -> const Json* {
     for (const auto& [k, v] : values)
       if (k == key) return &v;
@@ -513,11 +678,11 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
   std::set<std::string> existed{};
   for (const auto& e : before.entries) existed.insert(e.key);
   std::map<std::string, int> added{};
-  for (const auto& e : after->entries) {
+  for (const auto& e : after.entries) {
     if (!existed.contains(e.key)) {
       const Json* want = desired(e.key);
       if (!want) return bug("new key " + e.key);
-      if (e.value != *want) return bug("added " + e.key + " = " + e.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      if (e.value != *want) return bug("added " + e.key + " = " + dump(e.value));
       if (++added[e.key] > 1) return bug("duplicate " + e.key);
       continue;
     }
@@ -529,13 +694,183 @@ Result<Document> verify_edit(const Document& before, const std::string& new_text
     const Entry& b = *kept[i];
     if (a.key != b.key) return bug("order changed at " + a.key);
     if (const Json* want = desired(a.key)) {
-      if (b.value != *want) return bug(a.key + " is " + b.value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ", not " + want->dump());
+      if (b.value != *want) return bug(a.key + " is " + dump(b.value) + ", not " + want->dump());
     } else if (a.fingerprint != b.fingerprint) {
       return bug(a.key + " changed");
     }
   }
   for (const auto& [k, v] : values)
     if (!existed.contains(k) && !added.contains(k)) return bug(k + " was not added");
+  return {};
+}
+
+// The top-level pairs of `region` (bytes of the file from `offset`) parsed on its own as
+// a block mapping, or nullopt when it does not parse cleanly that way.
+std::optional<std::vector<TopLevelPair>> parse_region(std::string_view region, std::size_t offset) {
+  JsonBuilder builder(offset, true);
+  if (!run_yaml(builder, region, "", std::string(region))) return std::nullopt;
+  if (builder.refusal || !builder.top_is_map || builder.top_is_flow || !builder.root.is_object()) return std::nullopt;
+  return std::move(builder.pairs);
+}
+
+bool same_place(const Entry& a, const Entry& b) {
+  return a.key == b.key && a.key_begin == b.key_begin && a.key_end == b.key_end && a.value_begin == b.value_begin &&
+         a.value_end == b.value_end && a.quote == b.quote && a.editable == b.editable;
+}
+
+// The lines of one top-level entry of a block-style file: from its key's line to the line
+// of the next top-level key. nullopt unless the key and the next one each start their line.
+struct Region {
+  std::size_t begin = 0, end = 0;
+};
+std::optional<Region> entry_region(const Document& doc, const Entry& e) {
+  const std::string_view t = doc.text;
+  const std::size_t floor = t.starts_with(kBom) ? kBom.size() : 0;
+  auto line_begin = [&](std::size_t pos) {
+    while (pos > floor && t[pos - 1] != '\n') --pos;
+    return pos;
+  };
+  auto indentation_only = [&](std::size_t from, std::size_t to) {
+    return t.substr(from, to - from).find_first_not_of(' ') == std::string_view::npos;
+  };
+  Region r{.begin = line_begin(e.key_begin), .end = t.size()};
+  if (!indentation_only(r.begin, e.key_begin)) return std::nullopt;
+  if (e.next_key != std::string::npos) {
+    r.end = line_begin(e.next_key);
+    if (!indentation_only(r.end, e.next_key) || r.end <= e.value_end) return std::nullopt;
+  }
+  return r;
+}
+
+// Where the text moves: the splices before `pos` shift it by so many bytes and lines.
+struct Shift {
+  const std::vector<Splice>& splices;
+  std::size_t bytes(std::size_t pos) const {
+    for (const auto& s : splices)
+      if (s.end <= pos) pos = pos + s.replacement.size() - (s.end - s.begin);
+    return pos;
+  }
+  std::size_t lines(std::size_t pos) const {
+    std::size_t n = 0;
+    for (const auto& s : splices)
+      if (s.end <= pos) n += static_cast<std::size_t>(std::count(s.replacement.begin(), s.replacement.end(), '\n'));
+    return n;
+  }
+};
+
+// The entries of one edited region of `after`: the region before the edit, parsed alone,
+// must give exactly what the whole file gave for it (so its reading does not depend on the
+// rest of the file); the edited region, parsed alone, gives its new entries. nullopt when
+// that cannot be shown.
+std::optional<std::vector<Entry>> reread_region(const Document& before, const Entry& e, const std::vector<Splice>& all,
+                                                const Document& after, const Values& values) {
+  const auto region = entry_region(before, e);
+  if (!region) return std::nullopt;
+  std::vector<Splice> mine{};
+  for (const auto& s : all) {
+    if (s.entry != &e) continue;
+    if (s.begin < region->begin || s.end > region->end) return std::nullopt;
+    mine.push_back(s);
+  }
+  const std::string_view t = before.text;
+  const auto old_pairs = parse_region(t.substr(region->begin, region->end - region->begin), region->begin);
+  if (!old_pairs || old_pairs->size() != 1 || old_pairs->front().key_line != 1 ||
+      old_pairs->front().fingerprint != e.fingerprint || !same_place(e, locate_entry(before, old_pairs->front())))
+    return std::nullopt;
+  const Shift shift{all};
+  const std::string region_text = apply_splices(t, mine, region->begin, region->end);
+  const auto new_pairs = parse_region(region_text, shift.bytes(region->begin));
+  if (!new_pairs || new_pairs->front().key != e.key) return std::nullopt;
+  const std::size_t first_line = e.line + shift.lines(region->begin);
+  std::vector<Entry> out{};
+  std::set<std::string> added{};
+  for (const auto& p : *new_pairs) {
+    const bool managed = std::any_of(values.begin(), values.end(), [&](const auto& kv) { return kv.first == p.key; });
+    if (&p != &new_pairs->front() && (!managed || !added.insert(p.key).second)) return std::nullopt;
+    Entry n = locate_entry(after, p);
+    n.line = first_line + p.key_line - 1;
+    n.fingerprint = p.fingerprint;
+    n.next_key = p.next_key_pos != std::string::npos ? p.next_key_pos
+                 : e.next_key == std::string::npos  ? std::string::npos
+                                                    : shift.bytes(e.next_key);
+    n.value = managed ? std::find_if(values.begin(), values.end(), [&](const auto& kv) { return kv.first == p.key; })->second
+                      : after.data.contains(p.key) ? after.data[p.key] : Json();
+    if (managed && p.fingerprint != value_fingerprint(n.value)) return std::nullopt;
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+// Fills after.entries from `before` and the splices when every edited entry can be re-read
+// on its own (block-style YAML, single-line values); false when the whole text must be
+// parsed again.
+bool reread_locally(const Document& before, const std::vector<Splice>& splices, Document& after, const Values& values) {
+  if (before.format != DocumentFormat::kYaml || before.flow) return false;
+  for (const auto& s : splices)
+    if (s.begin != s.end && s.replacement.find_first_of("\r\n") != std::string::npos) return false;
+  const Shift shift{splices};
+  for (const auto& e : before.entries) {
+    const bool edited = std::any_of(splices.begin(), splices.end(), [&](const Splice& s) { return s.entry == &e; });
+    if (edited) {
+      auto entries = reread_region(before, e, splices, after, values);
+      if (!entries) return false;
+      for (auto& n : *entries) after.entries.push_back(std::move(n));
+      continue;
+    }
+    Entry n = e;
+    n.key_begin = shift.bytes(e.key_begin);
+    n.key_end = shift.bytes(e.key_end);
+    n.value_begin = shift.bytes(e.value_begin);
+    n.value_end = shift.bytes(e.value_end);
+    if (e.next_key != std::string::npos) n.next_key = shift.bytes(e.next_key);
+    n.line = e.line + shift.lines(e.key_begin);
+    n.value = after.data.contains(e.key) ? after.data[e.key] : Json();
+    after.entries.push_back(std::move(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> set_values(const Document& doc, const std::vector<std::pair<std::string, Json>>& values) {
+  auto splices = plan_splices(doc, values);
+  if (!splices) return std::unexpected(splices.error());
+  return apply_splices(doc.text, *splices);
+}
+
+namespace {
+
+// verify_edit, taking the edited text over (a large file is not held twice).
+Result<Document> reparse_edit(const Document& before, std::string new_text, const Values& values) {
+  auto after = parse_document(before.path, std::move(new_text), before.values);
+  if (!after) return fail(fmt::format("internal error: the edited file would not parse ({}); nothing was written",
+                                       after.error().message));
+  if (auto ok = compare_edit(before, *after, values); !ok) return std::unexpected(ok.error());
+  return after;
+}
+
+}  // namespace
+
+Result<Document> verify_edit(const Document& before, const std::string& new_text,
+                             const std::vector<std::pair<std::string, Json>>& values) {
+  return reparse_edit(before, new_text, values);
+}
+
+Result<Document> edit_document(const Document& doc, const std::vector<std::pair<std::string, Json>>& values) {
+  auto splices = plan_splices(doc, values);
+  if (!splices) return std::unexpected(splices.error());
+  Document after{.path = doc.path,
+                 .text = apply_splices(doc.text, *splices),
+                 .format = doc.format,
+                 .flow = doc.flow,
+                 .entries = {},
+                 .values = doc.values,
+                 .data = doc.data,
+                 .unread_count = doc.unread_count,
+                 .unread_fingerprint = doc.unread_fingerprint};
+  for (const auto& [key, value] : values) after.data[key] = value;
+  if (!reread_locally(doc, *splices, after, values)) return reparse_edit(doc, std::move(after.text), values);
+  if (auto ok = compare_edit(doc, after, values); !ok) return std::unexpected(ok.error());
   return after;
 }
 

@@ -31,10 +31,15 @@ struct Entry {
   bool editable = false;  // a single-line scalar whose bytes are exactly its value
   Json value;             // null when the document was parsed with ParseValues::Needed and nodeimg does not read the key
   std::uint64_t fingerprint = 0;  // of the value as parsed: equal values, equal fingerprints
+  // The first byte of the next top-level key (npos for the last entry): the entry's own
+  // lines end on the line before it.
+  std::size_t next_key = std::string::npos;
 };
 
 // Which values parse_document builds: every one, or only those nodeimg reads (managed
-// settings, kind, apiVersion, healthz), the others kept as fingerprints (large files).
+// settings, kind, apiVersion, healthz). With Needed, `entries` holds only the keys nodeimg
+// reads; the others are summed up in one fingerprint (keys, values and their order), so a
+// large file costs memory proportional to what nodeimg reads.
 enum class ParseValues { All, Needed };
 
 struct Document {
@@ -45,6 +50,9 @@ struct Document {
   std::vector<Entry> entries;
   ParseValues values = ParseValues::All;  // how it was parsed (an edit is re-read the same way)
   Json data = Json::object();  // the mapping as kubelet decodes it (last duplicate wins)
+  // ParseValues::Needed: the top-level keys nodeimg does not read, in order, with their values.
+  std::size_t unread_count = 0;
+  std::uint64_t unread_fingerprint = 0;
 
   const Entry* last(std::string_view key) const;
 };
@@ -65,7 +73,12 @@ Result<std::string> set_values(const Document& doc, const std::vector<std::pair<
 Result<Document> verify_edit(const Document& before, const std::string& new_text,
                              const std::vector<std::pair<std::string, Json>>& values);
 
-// A drop-in file owned by nodeimg, holding `values`.
+// set_values and its check in one: the edited document, verified. An edit of a block-style
+// YAML file is checked by re-reading only the top-level entries it touched (each parsed on
+// its own, which must first give exactly what the whole file gave for it), so a large file
+// is parsed once; any other edit is checked by verify_edit. Same errors as those two.
+Result<Document> edit_document(const Document& doc, const std::vector<std::pair<std::string, Json>>& values);
+
 // A drop-in file owned by nodeimg, holding `values`; its first line is nodeimg's marker.
 std::string render_dropin(std::string_view api_version, const std::vector<std::pair<std::string, Json>>& values);
 

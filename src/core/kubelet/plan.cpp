@@ -62,10 +62,24 @@ struct Parsed {
   Json merged = Json::object();   // config file with every drop-in merged in
 };
 
-Result<Parsed> parse_sources(const Sources& sources) {
+// The config file as planned, parsed and verified by the edit (its text is moved to the
+// planned change: resolve() reads a document's data and entries, never its text).
+struct Verified {
+  std::optional<Document> doc{};
+  const std::string* text = nullptr;  // the planned bytes it was read from
+};
+
+// `reuse`: a document already parsed from the config file's planned bytes; taken instead
+// of parsing the same bytes again (a large file is parsed once per plan).
+Result<Parsed> parse_sources(const Sources& sources, Verified* reuse = nullptr) {
   Parsed p;
-  if (sources.config_file) {
-    auto doc = parse_document(*sources.config_file, sources.contents.at(*sources.config_file), ParseValues::Needed);
+  const std::string* config = sources.config_file ? &sources.contents.at(*sources.config_file) : nullptr;
+  if (config) {
+    const bool reused =
+        reuse && reuse->doc && reuse->text && reuse->doc->path == *sources.config_file && *reuse->text == *config;
+    auto doc = reused ? Result<Document>(std::move(*reuse->doc))
+                      : parse_document(*sources.config_file, *config, ParseValues::Needed);
+    if (reused) reuse->doc.reset();
     if (!doc) return std::unexpected(doc.error());
     if (auto ok = require_kubelet_configuration(*doc); !ok) return std::unexpected(ok.error());
     p.merged = doc->data;
@@ -430,29 +444,61 @@ void plan_args_lines(const Sources& sources, const Values& to_args, Plan& result
     it->after = append_args_line(*it->after, find_setting(name)->flag, render_scalar(value));
 }
 
-Result<void> plan_config_edit(const Parsed& parsed, const Values& to_file, Plan& result) {
+// The document's text moves to the change's `before` (Plan::config keeps the parsed data).
+Result<void> plan_config_edit(Parsed& parsed, const Values& to_file, Plan& result, Verified& verified) {
   if (to_file.empty()) return {};
-  const Document& doc = *parsed.config;
-  auto text = set_values(doc, to_file);
-  if (!text) return std::unexpected(text.error());
-  auto verified = verify_edit(doc, *text, to_file);
-  if (!verified) return std::unexpected(verified.error());
-  result.changes.push_back({.path = doc.path, .before = doc.text, .after = *text, .reason = "kubelet config file"});
+  Document& doc = *parsed.config;
+  auto edited = edit_document(doc, to_file);
+  if (!edited) return std::unexpected(edited.error());
+  result.changes.push_back({.path = doc.path,
+                            .before = std::move(doc.text),
+                            .after = std::move(edited->text),
+                            .reason = "kubelet config file"});
+  doc.text.clear();
+  edited->text.clear();
+  verified.doc = std::move(*edited);
   return {};
 }
+
+// The files as the plan would write them, without another copy of the planned bytes (a
+// large config file is held once): an OverlayTree with empty stand-ins gives the listings
+// and links, the changes themselves give the contents.
+class PlannedTree final : public FileTree {
+ public:
+  PlannedTree(const FileTree& base, const std::vector<FileChange>& changes)
+      : changes_(changes), overlay_(base, stand_ins(changes)) {}
+  Result<std::optional<std::string>> read(const std::string& path) const override {
+    for (auto c = changes_.rbegin(); c != changes_.rend(); ++c)
+      if (c->path == path) return c->after;
+    return overlay_.read(path);
+  }
+  Result<std::optional<std::vector<DirEntry>>> list(const std::string& path) const override { return overlay_.list(path); }
+  Result<std::optional<std::string>> read_link(const std::string& path) const override {
+    return overlay_.read_link(path);
+  }
+
+ private:
+  static std::map<std::string, std::optional<std::string>> stand_ins(const std::vector<FileChange>& changes) {
+    std::map<std::string, std::optional<std::string>> out{};
+    for (const auto& c : changes) out[c.path] = c.after ? std::optional<std::string>(std::string()) : std::nullopt;
+    return out;
+  }
+  const std::vector<FileChange>& changes_;
+  OverlayTree overlay_;
+};
 
 // Discovers and resolves again over the files as they would be written: the desired
 // values must come out, unmanaged flags must be untouched, kubelet must accept the whole.
 Result<void> replay(const FileTree& files, const DiscoveryOptions& options, const Sources& sources, const Plan& result,
-                    const Values& desired) {
-  std::map<std::string, std::optional<std::string>> overlay{};
-  for (const auto& c : result.changes) overlay[c.path] = c.after;
-  OverlayTree after_tree(files, overlay);
+                    const Values& desired, Verified& verified) {
+  const PlannedTree after_tree(files, result.changes);
   DiscoveryOptions replay_options = options;
   replay_options.running_argv.reset();  // after the restart, the unit's command line runs
   auto after_sources = discover(after_tree, replay_options);
   if (!after_sources) return fail("internal error: the planned files do not parse: " + after_sources.error().message);
-  auto after_parsed = parse_sources(*after_sources);
+  for (const auto& c : result.changes)
+    if (verified.doc && c.path == verified.doc->path && c.after) verified.text = &*c.after;
+  auto after_parsed = parse_sources(*after_sources, &verified);
   if (!after_parsed) return fail("internal error: the planned files do not parse: " + after_parsed.error().message);
   auto after_states = resolve(*after_sources, *after_parsed);
   if (!after_states) return std::unexpected(after_states.error());
@@ -507,6 +553,7 @@ Result<Plan> plan(const FileTree& files, const DiscoveryOptions& options, const 
   result.healthz = *healthz;
   if (const Flag* f = sources.flag("root-dir"); f && f->value) result.root_dir = normalize_path(*f->value);
   Routes routes = route(sources, *parsed, *states, desired);
+  Verified verified{};
   auto planned = [&]() -> Result<void> {
     if (!routes.refusal.empty()) return {};
     if (auto ok = plan_text_edits(files, options, sources, routes.text_edits, result); !ok) return ok;
@@ -514,7 +561,7 @@ Result<Plan> plan(const FileTree& files, const DiscoveryOptions& options, const 
     if (sources.dropin_dir)
       if (auto ok = plan_own_dropin(options, sources, *parsed, desired, routes, *states, result); !ok) return ok;
     if (!routes.refusal.empty()) return {};
-    return plan_config_edit(*parsed, routes.to_file, result);
+    return plan_config_edit(*parsed, routes.to_file, result, verified);
   }();
   if (!planned) routes.refusal = planned.error().message;
   if (!routes.refusal.empty()) {
@@ -522,7 +569,7 @@ Result<Plan> plan(const FileTree& files, const DiscoveryOptions& options, const 
     result.changes.clear();
     result.daemon_reload = false;
   } else if (!result.changes.empty()) {
-    if (auto ok = replay(files, options, sources, result, desired); !ok) return std::unexpected(ok.error());
+    if (auto ok = replay(files, options, sources, result, desired, verified); !ok) return std::unexpected(ok.error());
   }
   result.settings = std::move(*states);
   result.config = std::move(parsed->config);

@@ -53,7 +53,9 @@ struct Plan {
   bool daemon_reload = false;
   Endpoint healthz{};
   std::string root_dir = "/var/lib/kubelet";
-  std::optional<Document> config{};  // the parsed config file, if any
+  // The parsed config file, if any; when an edit of it is planned, its text is the
+  // change's `before` (not kept twice).
+  std::optional<Document> config{};
 };
 
 // Resolves the effective values and plans the edits for `desired` (field -> value,
