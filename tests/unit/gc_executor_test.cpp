@@ -236,7 +236,9 @@ TEST(GcExecutor, ReservesStopOnceLowIsMeasured) {
   r.policy.concurrency = 5;
   auto u = r.inv.usage;
   std::vector<gc::FilesystemUsage> seen;
-  for (int available : {22, 24, 26, 30, 36}) {  // the second reserve reaches 64 % used
+  // Two steps for the 15 selected (7 images free 2 GiB: the second step plans the other 8),
+  // then the reserves; the second reserve reaches 64 % used.
+  for (int available : {22, 24, 30, 36}) {
     u.available_bytes = static_cast<std::uint64_t>(available) * kGiB;
     seen.push_back(u);
   }
@@ -442,6 +444,25 @@ TEST(GcExecutor, ThresholdStepsNeverPlanMoreThanHalfTheMeasuredShortfall) {
   EXPECT_EQ(count_of(r.runtime.reclaim_log, "now"), 3);
   EXPECT_EQ(count_of(r.runtime.reclaim_log, "deferred"), 0);
   EXPECT_TRUE(r.report.stopped_at_low);
+}
+
+TEST(GcExecutor, AStepThatFreedLessThanItsSizesMakesTheNextOneLarger) {
+  GcRun r;
+  r.inv = inventory_of(100, 80);
+  r.policy.min_age = 0;
+  r.policy.concurrency = 1;
+  r.policy.low = {gc::Threshold::Kind::UsedPercent, 30, 0, "30%"};  // 50 GiB short: 50 images selected
+  auto first = r.inv.usage, second = r.inv.usage;
+  first.available_bytes = 20 * kGiB + kGiB / 4 * 25;  // 25 images freed a quarter of their sizes
+  second.available_bytes = 75 * kGiB;
+  r.measurements = {first, second};
+  r.go();
+  // Step 1: half of 50 GiB = 25 images, freeing 6.25 GiB: the scale becomes 2 (at most
+  // twice 1), so step 2 plans 2 x half of 43.75 GiB: the 25 selected images left. At a fixed
+  // half of the shortfall by sizes it would have planned 21.
+  EXPECT_EQ(r.runtime.removed_images.size(), 50u);
+  EXPECT_EQ(count_of(r.runtime.reclaim_log, "now"), 2);
+  EXPECT_TRUE(r.report.shortfalls.empty());
 }
 
 TEST(GcExecutor, AnImageThatComesIntoUseDuringDeferredBatchesIsNotRemoved) {

@@ -158,6 +158,17 @@ TEST(ExecutionRules, AStepHasAtLeastPerBatchImagesAndMaySpanBatches) {
   EXPECT_EQ(b.end, 3u) << "asked without opening a step: a step of per_batch images";
 }
 
+TEST(ExecutionRules, TheScaleFollowsWhatTheLastStepFreedAtMostDoubling) {
+  EXPECT_EQ(next_scale(1, {.planned = 10, .freed = 10}), 1.0) << "sizes were right";
+  EXPECT_EQ(next_scale(1, {.planned = 10, .freed = 20}), 1.0) << "never below 1: half the shortfall by sizes";
+  EXPECT_EQ(next_scale(1, {.planned = 40, .freed = 10}), 2.0) << "at most twice the last scale";
+  EXPECT_EQ(next_scale(2, {.planned = 30, .freed = 10}), 3.0);
+  EXPECT_EQ(next_scale(48, {.planned = 100, .freed = 0}), 64.0) << "nothing freed: doubles, at most 64";
+  EXPECT_EQ(next_scale(3, {.planned = 0, .freed = 0}), 3.0) << "a step that planned nothing teaches nothing";
+  EXPECT_EQ(open_step(10 * kGiB, 2).budget, 10 * kGiB);
+  EXPECT_EQ(open_step(10 * kGiB, 0.5).budget, 5 * kGiB) << "never below half the shortfall";
+}
+
 TEST(ExecutionRules, ShortOfLowIsWhatTheStopRuleNeeds) {
   Policy policy;  // high 75 %, low 65 %
   Plan plan;

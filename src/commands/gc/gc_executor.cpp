@@ -112,7 +112,9 @@ class ImageRemover {
       if (gc::starts_step(list, start, per_batch, step)) {
         // Measure what earlier batches freed: it may already relieve the pressure.
         if (pending_) remeasure(list, start);
-        step = gc::open_step(by_budget ? watch_.bytes_short_of_low(rec_.report.after) : 0);
+        learn(step);
+        step = gc::open_step(by_budget ? watch_.bytes_short_of_low(rec_.report.after) : 0, scale_);
+        step_start_available_ = rec_.report.after.available_bytes;
       }
       const gc::Batch batch = gc::next_batch(list, start, per_batch, step);
       end = batch.end;
@@ -191,6 +193,15 @@ class ImageRemover {
                    i < results.size() ? results[i] : Result<Outcome>(fail("not removed: the runtime returned no result for it")));
   }
 
+  // The scale of the next step, from what the step that just ended planned and freed (by
+  // the measurements at its start and now); nothing learnt without a fresh measurement.
+  void learn(const gc::ThresholdStep& ended) {
+    if (ended.planned == 0 || !watch_.measured()) return;
+    const std::uint64_t now = rec_.report.after.available_bytes;
+    scale_ = gc::next_scale(
+        scale_, {.planned = ended.planned, .freed = now > step_start_available_ ? now - step_start_available_ : 0});
+  }
+
   // Frees what Deferred batches left pending (before any measurement). A failure is the
   // run's (the references are gone, the space is not known to be free).
   void reclaim() {
@@ -226,6 +237,8 @@ class ImageRemover {
   Recorder& rec_;
   gc::PressureWatch& watch_;
   bool pending_ = false;  // a Deferred batch ran since the last reclaim_space
+  double scale_ = 1.0;    // threshold steps: see core/gc/execution.hpp
+  std::uint64_t step_start_available_ = 0;  // the measurement a step opened on
   std::map<std::string, const gc::Image*> by_id_;
 };
 

@@ -25,8 +25,20 @@ bool outside_step(const Decision& d, std::size_t small, const ThresholdStep& ste
 
 }  // namespace
 
-ThresholdStep open_step(std::uint64_t short_of_low) {
-  return {.open = true, .images = 0, .budget = short_of_low / 2};
+namespace {
+constexpr double kMaxScale = 64;
+}
+
+ThresholdStep open_step(std::uint64_t short_of_low, double scale) {
+  const double budget = static_cast<double>(short_of_low / 2) * std::clamp(scale, 1.0, kMaxScale);
+  return {.open = true, .images = 0, .budget = static_cast<std::uint64_t>(budget), .planned = 0};
+}
+
+double next_scale(double scale, const StepResult& last) {
+  if (last.planned == 0) return scale;
+  const double limit = std::min(2 * std::max(scale, 1.0), kMaxScale);
+  if (last.freed == 0) return limit;
+  return std::clamp(static_cast<double>(last.planned) / static_cast<double>(last.freed), 1.0, limit);
 }
 
 bool starts_step(const std::vector<const Decision*>& list, std::size_t start, std::size_t per_batch,
@@ -50,6 +62,7 @@ Batch next_batch(const std::vector<const Decision*>& list, std::size_t start, st
         break;
       }
       step.budget -= std::min(step.budget, d.size);
+      step.planned += d.size;
       ++step.images;
       b.threshold = true;
     }

@@ -13,7 +13,12 @@
 // start of a batch, on a fresh measurement (what earlier batches left to reclaim is
 // reclaimed first), and plans by image sizes up to half of what that measurement is still
 // short of low: an image frees at most about twice its compressed size (runtimes.md), so a
-// step does not overshoot low. A step has at least `per_batch` images (exactly
+// step does not overshoot low. Sizes also overstate what a removal frees (layers shared
+// with images that stay): when the last step freed less than the sizes it planned, the
+// next one plans its half of the shortfall scaled by that ratio, so that it expects to free
+// half of it; the scale at most doubles from one step to the next (at most 64), so a step
+// never rests on more than one doubling of a measured estimate. A step has at least
+// `per_batch` images (exactly
 // `per_batch` when opened on no budget: the reserves, one at a time). A step may span
 // several batches; its last batch reclaims the space and is measured. 1000 images by
 // threshold take about log2 of the shortfall's image count in steps, not 1000 / per_batch.
@@ -35,12 +40,24 @@ namespace nodeimg::gc {
 // The threshold step in progress (see "Threshold steps" above).
 struct ThresholdStep {
   bool open = false;
-  std::size_t images = 0;     // threshold images the step has planned so far
-  std::uint64_t budget = 0;   // bytes (by image sizes) it may still plan
+  std::size_t images = 0;      // threshold images the step has planned so far
+  std::uint64_t budget = 0;    // bytes (by image sizes) it may still plan
+  std::uint64_t planned = 0;   // bytes (by image sizes) it has planned
 };
 
-// A step opened on a measurement `short_of_low` bytes short of low: it plans half of that.
-ThresholdStep open_step(std::uint64_t short_of_low);
+// A step opened on a measurement `short_of_low` bytes short of low: it plans half of that,
+// times `scale` (see next_scale).
+ThresholdStep open_step(std::uint64_t short_of_low, double scale = 1.0);
+
+// What a finished step planned (by image sizes) and what the measurements around it
+// showed freed.
+struct StepResult {
+  std::uint64_t planned = 0;
+  std::uint64_t freed = 0;
+};
+// The next step's scale: planned / freed of the last step, at least 1, at most twice
+// `scale` and at most 64. A step that planned nothing leaves the scale as it is.
+double next_scale(double scale, const StepResult& last);
 
 // Whether the batch that starts at `start` starts a new threshold step: the caller then
 // reclaims and measures, and opens it (open_step) before asking next_batch.
@@ -65,6 +82,8 @@ class PressureWatch {
 
   // Whether a threshold-selected image still to go is no longer needed.
   bool relieved() const { return relieved_; }
+  // Whether the last measurement succeeded.
+  bool measured() const { return measured_; }
   // A fresh measurement; true when it is the one that relieved the pressure.
   bool observe(const FilesystemUsage& usage);
   // The measurement failed: what the disk looks like now is unknown.
