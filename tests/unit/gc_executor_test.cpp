@@ -229,22 +229,23 @@ TEST(GcExecutor, WhenRemovalsFreeLessThanTheirSizesItGoesOnWithTheReserves) {
   EXPECT_NE(r.report.shortfalls[0].message.find("still"), std::string::npos) << r.report.shortfalls[0].message;
 }
 
-TEST(GcExecutor, ReservesStopOnceLowIsMeasured) {
+TEST(GcExecutor, ReservesGoInMeasuredStepsAndStopOnceLowIsMeasured) {
   GcRun r;
-  r.inv = inventory_of(20, 80);
+  r.inv = inventory_of(60, 80);  // 15 selected, 45 reserves
   r.policy.min_age = 0;
   r.policy.concurrency = 5;
   auto u = r.inv.usage;
   std::vector<gc::FilesystemUsage> seen;
-  // Two steps for the 15 selected (7 images free 2 GiB: the second step plans the other 8),
-  // then the reserves; the second reserve reaches 64 % used.
-  for (int available : {22, 24, 30, 36}) {
+  // The 15 selected: 7 images free 2 GiB (scale 2), the other 8 free 2 GiB (scale 4). The
+  // reserves: 4 x half of 11 GiB = 22 images free 6 GiB (scale 22/6), then 9 reach 60 %.
+  for (int available : {22, 24, 30, 40}) {
     u.available_bytes = static_cast<std::uint64_t>(available) * kGiB;
     seen.push_back(u);
   }
   r.measurements = seen;
   r.go();
-  EXPECT_EQ(r.runtime.removed_images.size(), 17u) << "15 selected, then reserves one at a time until low";
+  EXPECT_EQ(r.runtime.removed_images.size(), 15u + 22u + 9u) << "then low: the other 14 reserves stay";
+  EXPECT_EQ(count_of(r.runtime.reclaim_log, "now"), 4) << "one measured batch per step";
   EXPECT_TRUE(r.report.shortfalls.empty()) << r.report.shortfalls[0].message;
   const gc::Removal& last = r.report.removed.back();
   EXPECT_NE(last.reason.find("shared layers"), std::string::npos) << last.reason;

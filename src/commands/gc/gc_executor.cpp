@@ -123,6 +123,7 @@ class ImageRemover {
       remove_batch(unused_now(todo), batch.ends_step ? ImageRuntime::Reclaim::Now : ImageRuntime::Reclaim::Deferred);
       if (batch.ends_step) remeasure(list, end);
     }
+    learn(step);  // the reserves, if any, go on with what this list's last step taught
   }
 
   // Whether Deferred batches left space unreclaimed (and so unmeasured).
@@ -288,9 +289,9 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
   const std::vector<gc::Decision> reserves = watch.reserves(plan, report.after);
   std::vector<const gc::Decision*> reserve_list;
   for (const auto& d : reserves) reserve_list.push_back(&d);
-  // One at a time: the estimate has already proved wrong, so measure after every removal
-  // rather than overshoot low by a batch.
-  remover.remove(reserve_list, 1, /*by_budget=*/false);
+  // The sizes have proved wrong: steps as small as one image, planned on the scale the
+  // measurements taught (half the measured shortfall, by what removals really freed).
+  remover.remove(reserve_list, 1, /*by_budget=*/true);
   remover.measure_after("at the end of the run");
   if (rec.gone()) {
     // What the plan still wanted was not attempted: say so once, with the outage.

@@ -18,15 +18,15 @@
 // next one plans its half of the shortfall scaled by that ratio, so that it expects to free
 // half of it; the scale at most doubles from one step to the next (at most 64), so a step
 // never rests on more than one doubling of a measured estimate. A step has at least
-// `per_batch` images (exactly
-// `per_batch` when opened on no budget: the reserves, one at a time). A step may span
+// `per_batch` images (exactly `per_batch` when opened on no budget). A step may span
 // several batches; its last batch reclaims the space and is measured. 1000 images by
-// threshold take about log2 of the shortfall's image count in steps, not 1000 / per_batch.
+// threshold take a few steps per halving of the shortfall, not 1000 / per_batch.
 //
 // Pressure. Threshold-selected images stop as soon as a measurement shows the pressure that
 // started the run relieved. Image sizes overstate what a removal frees (shared layers), so
 // while the last measurement still shows pressure once the selected removals are done, the
-// run goes on with the plan's reserves, one at a time. Only a measurement justifies removing
+// run goes on with the plan's reserves, in steps as small as one image (per_batch 1) planned
+// on the scale the measurements taught. Only a measurement justifies removing
 // more than the plan selected: after a failed measurement no reserve is taken.
 #include <cstddef>
 #include <cstdint>
