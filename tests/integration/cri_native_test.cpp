@@ -199,6 +199,50 @@ TEST_F(CriNative, MixedBatchAndTheFallbackCollectionWhenTheLastDeleteFindsNothin
   EXPECT_EQ(leases.out, "") << "leftover leases";
 }
 
+TEST_F(CriNative, DeferredBatchesLeaveNoReferenceAndReclaimSpaceFreesTheirSpace) {
+  import({"reg.test/native/d1:1=8MiB", "reg.test/native/d2:1=8MiB", "reg.test/native/d3:1=8MiB",
+          "reg.test/native/keep:1=1MiB"});
+  ASSERT_EQ(containerd_->ctr({"images", "tag", "reg.test/native/d1:1", "reg.test/native/d1:alias"}).exit_code, 0);
+  const gc::Image d1 = wait_for_tags("reg.test/native/d1:1", 2);
+  const auto d2 = by_tag("reg.test/native/d2:1"), d3 = by_tag("reg.test/native/d3:1");
+  ASSERT_TRUE(d2 && d3);
+  std::set<std::string> doomed;
+  for (const auto& image : {d1, *d2, *d3}) {
+    auto r = refs_of(image);
+    doomed.insert(r.begin(), r.end());
+  }
+  const std::uint64_t free_before = free_bytes();
+
+  // Two deferred batches (one of a single image: the native path takes it too).
+  const auto first = runtime_->remove_images({d1, *d2}, 4, ImageRuntime::Reclaim::Deferred);
+  const auto second = runtime_->remove_images({*d3}, 4, ImageRuntime::Reclaim::Deferred);
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(second.size(), 1u);
+  for (const auto* results : {&first, &second})
+    for (const auto& r : *results) {
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(*r, Outcome::Removed);
+    }
+  // The references are gone as soon as each call returns, from CRI's view and containerd's.
+  for (const auto& image : listed())
+    for (const auto& ref : refs_of(image)) EXPECT_FALSE(doomed.contains(ref)) << ref << " is still listed by CRI";
+  for (const auto& ref : containerd_refs()) EXPECT_FALSE(doomed.contains(ref)) << ref << " is left in containerd";
+
+  // One collection frees all three: compressed blob plus unpacked snapshot of each.
+  const auto reclaimed = runtime_->reclaim_space();
+  ASSERT_TRUE(reclaimed) << reclaimed.error().message;
+  const std::uint64_t free_after = free_bytes();
+  EXPECT_GE(free_after, free_before + 3 * 2 * 8 * kMiB * 9 / 10)
+      << "freed " << (free_after - std::min(free_after, free_before)) / kMiB << " MiB";
+  EXPECT_TRUE(by_tag("reg.test/native/keep:1"));
+  EXPECT_TRUE(by_tag("registry.k8s.io/pause:3.6"));
+  // Nothing pending any more: a second reclaim is a no-op, and no lease is left behind.
+  EXPECT_TRUE(runtime_->reclaim_space());
+  auto leases = containerd_->ctr({"leases", "ls", "-q"});
+  EXPECT_EQ(leases.exit_code, 0) << leases.err;
+  EXPECT_EQ(leases.out, "") << "leftover leases";
+}
+
 TEST_F(CriNative, AnImageInUseFaresAsWithCriRemoveImage) {
   // The fast path must not be less careful than CRI RemoveImage with an image a container
   // uses: whatever CRI does with one (containerd 1.6 does not check use; the executor's

@@ -1,5 +1,6 @@
 // The executor against a recording fake runtime: what it removes, skips and records, and
 // when it stops. The real runtimes are exercised by the integration tests.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -81,7 +82,26 @@ class FakeRuntime final : public ImageRuntime {
   }
   int hold_until = 0;  // with `hold`: stop waiting once more than this many are in flight
   Result<std::string> pull_image(const std::string& ref) override { return ref; }
+  // Reclaim modes as the executor asked, batch by batch ("now" or "deferred"), and a
+  // "reclaim" entry per reclaim_space call.
+  std::vector<std::string> reclaim_log;
+  std::function<void()> on_reclaim;
+  std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency,
+                                             Reclaim reclaim) override {
+    reclaim_log.push_back(reclaim == Reclaim::Now ? "now" : "deferred");
+    return ImageRuntime::remove_images(images, concurrency);
+  }
+  using ImageRuntime::remove_images;
+  Result<void> reclaim_space() override {
+    reclaim_log.push_back("reclaim");
+    if (on_reclaim) on_reclaim();
+    return {};
+  }
 };
+
+long count_of(const std::vector<std::string>& log, const std::string& what) {
+  return std::count(log.begin(), log.end(), what);
+}
 
 constexpr gc::Seconds kNow = 1'800'000'000;
 constexpr std::uint64_t kGiB = 1024ull * 1024 * 1024;
@@ -177,12 +197,13 @@ TEST(GcExecutor, StopsThresholdRemovalsOnceReMeasuringShowsLowIsReached) {
   r.policy.high = {gc::Threshold::Kind::UsedPercent, 75, 0, "75%"};
   r.policy.low = {gc::Threshold::Kind::UsedPercent, 65, 0, "65%"};
   r.policy.concurrency = 2;
-  // Images free twice what their size says: after the first batch usage is already low.
+  // Images free more than their sizes say: after the first step usage is already low. The
+  // first step plans half the 15 GiB shortfall: 7 images of 1 GiB.
   auto u = r.inv.usage;
   u.available_bytes = 40 * kGiB;
   r.measurements = {u};
   r.go();
-  EXPECT_EQ(r.runtime.removed_images.size(), 2u);
+  EXPECT_EQ(r.runtime.removed_images.size(), 7u);
   EXPECT_TRUE(r.report.stopped_at_low);
   EXPECT_GT(r.report.skipped.size(), 0u);
   EXPECT_EQ(r.report.after.available_bytes, 40 * kGiB);
@@ -208,20 +229,23 @@ TEST(GcExecutor, WhenRemovalsFreeLessThanTheirSizesItGoesOnWithTheReserves) {
   EXPECT_NE(r.report.shortfalls[0].message.find("still"), std::string::npos) << r.report.shortfalls[0].message;
 }
 
-TEST(GcExecutor, ReservesStopOnceLowIsMeasured) {
+TEST(GcExecutor, ReservesGoInMeasuredStepsAndStopOnceLowIsMeasured) {
   GcRun r;
-  r.inv = inventory_of(20, 80);
+  r.inv = inventory_of(60, 80);  // 15 selected, 45 reserves
   r.policy.min_age = 0;
   r.policy.concurrency = 5;
   auto u = r.inv.usage;
   std::vector<gc::FilesystemUsage> seen;
-  for (int available : {22, 24, 26, 30, 36}) {  // the second reserve reaches 64 % used
+  // The 15 selected: 7 images free 2 GiB (scale 2), the other 8 free 2 GiB (scale 4). The
+  // reserves: 4 x half of 11 GiB = 22 images free 6 GiB (scale 22/6), then 9 reach 60 %.
+  for (int available : {22, 24, 30, 40}) {
     u.available_bytes = static_cast<std::uint64_t>(available) * kGiB;
     seen.push_back(u);
   }
   r.measurements = seen;
   r.go();
-  EXPECT_EQ(r.runtime.removed_images.size(), 17u) << "15 selected, then reserves one at a time until low";
+  EXPECT_EQ(r.runtime.removed_images.size(), 15u + 22u + 9u) << "then low: the other 14 reserves stay";
+  EXPECT_EQ(count_of(r.runtime.reclaim_log, "now"), 4) << "one measured batch per step";
   EXPECT_TRUE(r.report.shortfalls.empty()) << r.report.shortfalls[0].message;
   const gc::Removal& last = r.report.removed.back();
   EXPECT_NE(last.reason.find("shared layers"), std::string::npos) << last.reason;
@@ -290,7 +314,9 @@ TEST(GcExecutor, MaxImagesRemovalsGoInLargerBatchesThanThresholdRemovals) {
   t.runtime.on_list_containers = [&] { ++threshold_relists; };
   t.go();
   EXPECT_EQ(t.runtime.removed_images.size(), 20u);
-  EXPECT_EQ(threshold_relists, 10) << "threshold removals go `concurrency` at a time, measured after each batch";
+  EXPECT_EQ(threshold_relists, 3)
+      << "threshold steps of half the 34 GiB shortfall (17 images), in batches of at most 16: 16 + 1, then 3";
+  EXPECT_EQ(count_of(t.runtime.reclaim_log, "now"), 2) << "each step's last batch reclaims the space and is measured";
 }
 
 TEST(GcExecutor, ExitedContainersAndSandboxesGoFirst) {
@@ -364,6 +390,100 @@ TEST(GcExecutor, AnImageWithDependentsIsSkippedWithItsReason) {
   ASSERT_EQ(r.report.skipped.size(), 1u);
   EXPECT_NE(r.report.skipped[0].reason.find("built on it"), std::string::npos) << r.report.skipped[0].reason;
   EXPECT_EQ(r.report.count(gc::ObjectKind::Image), 0u);
+}
+
+TEST(GcExecutor, MaxImagesBatchesDeferReclaimingToOneReclaimAtTheEnd) {
+  GcRun r;
+  r.inv = inventory_of(41, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 2;
+  int containers_listed = 0;
+  r.runtime.on_list_containers = [&] { ++containers_listed; };
+  int measured_at_reclaim = -1;
+  r.runtime.on_reclaim = [&] { measured_at_reclaim = static_cast<int>(r.measured); };
+  r.measurements = {r.inv.usage};
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 40u);
+  EXPECT_EQ(r.runtime.reclaim_log, (std::vector<std::string>{"deferred", "deferred", "deferred", "reclaim"}));
+  EXPECT_EQ(containers_listed, 3) << "containers are still listed again before every batch";
+  EXPECT_EQ(measured_at_reclaim, 0) << "nothing is measured before the space is reclaimed";
+  EXPECT_GE(r.measured, 1u) << "the final usage is measured after the reclaim";
+}
+
+TEST(GcExecutor, PendingSpaceIsReclaimedAndMeasuredBeforeAThresholdBatch) {
+  GcRun r;
+  r.inv = inventory_of(20, 80);  // over high 75 %
+  r.policy.min_age = 0;
+  r.policy.max_images = 16;  // four must go whatever the disk, then threshold removals
+  r.policy.concurrency = 2;
+  // Once the four are reclaimed the disk is already below low: no threshold image goes.
+  auto u = r.inv.usage;
+  u.available_bytes = 40 * kGiB;
+  r.measurements = {u};
+  r.go();
+  EXPECT_EQ(r.runtime.reclaim_log, (std::vector<std::string>{"deferred", "reclaim"}))
+      << "the four deferred, reclaimed and measured before a threshold step opens; it then had nothing to do";
+  EXPECT_EQ(r.runtime.removed_images.size(), 4u);
+  EXPECT_TRUE(r.report.stopped_at_low);
+}
+
+TEST(GcExecutor, ThresholdStepsNeverPlanMoreThanHalfTheMeasuredShortfall) {
+  GcRun r;
+  r.inv = inventory_of(30, 80);  // 15 GiB short of low 65 %: the plan selects 15 x 1 GiB
+  r.policy.min_age = 0;
+  r.policy.concurrency = 1;
+  auto u = r.inv.usage;
+  std::vector<gc::FilesystemUsage> seen;
+  for (int available : {27, 31, 35}) {  // 7 GiB, 4 GiB, then 4 GiB (about twice their sizes)
+    u.available_bytes = static_cast<std::uint64_t>(available) * kGiB;
+    seen.push_back(u);
+  }
+  r.measurements = seen;
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 13u) << "7 (of 15 short), 4 (of 8 short), 2 (of 4 short): then low";
+  EXPECT_EQ(count_of(r.runtime.reclaim_log, "now"), 3);
+  EXPECT_EQ(count_of(r.runtime.reclaim_log, "deferred"), 0);
+  EXPECT_TRUE(r.report.stopped_at_low);
+}
+
+TEST(GcExecutor, AStepThatFreedLessThanItsSizesMakesTheNextOneLarger) {
+  GcRun r;
+  r.inv = inventory_of(100, 80);
+  r.policy.min_age = 0;
+  r.policy.concurrency = 1;
+  r.policy.low = {gc::Threshold::Kind::UsedPercent, 30, 0, "30%"};  // 50 GiB short: 50 images selected
+  auto first = r.inv.usage, second = r.inv.usage;
+  first.available_bytes = 20 * kGiB + kGiB / 4 * 25;  // 25 images freed a quarter of their sizes
+  second.available_bytes = 75 * kGiB;
+  r.measurements = {first, second};
+  r.go();
+  // Step 1: half of 50 GiB = 25 images, freeing 6.25 GiB: the scale becomes 2 (at most
+  // twice 1), so step 2 plans 2 x half of 43.75 GiB: the 25 selected images left. At a fixed
+  // half of the shortfall by sizes it would have planned 21.
+  EXPECT_EQ(r.runtime.removed_images.size(), 50u);
+  EXPECT_EQ(count_of(r.runtime.reclaim_log, "now"), 2);
+  EXPECT_TRUE(r.report.shortfalls.empty());
+}
+
+TEST(GcExecutor, AnImageThatComesIntoUseDuringDeferredBatchesIsNotRemoved) {
+  // Deferring the collection must not defer the re-list: a container created after the
+  // first batch protects its image in the next one.
+  GcRun r;
+  r.inv = inventory_of(41, 0);
+  r.policy.min_age = 0;
+  r.policy.max_images = 1;
+  r.policy.concurrency = 2;  // batches of 16
+  const gc::Image& late = r.inv.images[20];  // in the second batch
+  int lists = 0;
+  r.runtime.on_list_containers = [&] {
+    if (++lists == 2) r.runtime.containers = {{"c1", "late", "", late.tags[0], "", ContainerState::Running, kNow}};
+  };
+  r.go();
+  EXPECT_EQ(r.runtime.removed_images.size(), 39u);
+  EXPECT_EQ(std::count(r.runtime.removed_images.begin(), r.runtime.removed_images.end(), late.id), 0);
+  ASSERT_EQ(r.report.skipped.size(), 1u);
+  EXPECT_EQ(r.report.skipped[0].code, gc::SkipCode::CameIntoUse);
 }
 
 }  // namespace

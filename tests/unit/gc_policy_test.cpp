@@ -102,15 +102,90 @@ std::vector<const Decision*> pointers(const std::vector<Decision>& ds) {
   return out;
 }
 
-TEST(ExecutionRules, ThresholdBatchesAreSmallOthersUpToEightTimesLarger) {
-  std::vector<Decision> list(40, Decision{.remove = true, .phase = Phase::MaxImages});
-  for (std::size_t i = 20; i < 40; ++i) list[i].phase = Phase::Threshold;
+TEST(ExecutionRules, CountBatchesAreUpToEightTimesTheConcurrencyAtMost64) {
+  std::vector<Decision> list(100, Decision{.remove = true, .phase = Phase::MaxImages});
   const auto ptrs = pointers(list);
-  EXPECT_EQ(batch_end(ptrs, 0, 2), 16u) << "8 x 2";
-  EXPECT_EQ(batch_end(ptrs, 16, 2), 20u) << "a large batch ends before a threshold image once past the small size";
-  EXPECT_EQ(batch_end(ptrs, 20, 2), 22u);
-  EXPECT_EQ(batch_end(ptrs, 0, 16), 20u) << "at most 64, and never past the list";
-  EXPECT_EQ(batch_end(ptrs, 38, 4), 40u);
+  ThresholdStep step;
+  const Batch first = next_batch(ptrs, 0, 2, step);
+  EXPECT_EQ(first.end, 16u) << "8 x 2";
+  EXPECT_FALSE(first.threshold);
+  EXPECT_FALSE(first.ends_step) << "nothing to measure: the space is reclaimed later";
+  EXPECT_EQ(next_batch(ptrs, 0, 16, step).end, 64u) << "at most 64";
+  EXPECT_EQ(next_batch(ptrs, 90, 16, step).end, 100u) << "never past the list";
+  EXPECT_EQ(next_batch(ptrs, 0, 0, step).end, 8u) << "a concurrency of 0 counts as 1";
+  EXPECT_FALSE(starts_step(ptrs, 0, 2, step));
+}
+
+TEST(ExecutionRules, AThresholdStepStartsABatchOfItsOwn) {
+  std::vector<Decision> list(40, Decision{.size = kGiB, .remove = true, .phase = Phase::MaxImages});
+  for (std::size_t i = 4; i < 40; ++i) list[i].phase = Phase::Threshold;
+  const auto ptrs = pointers(list);
+  ThresholdStep step;
+  const Batch count = next_batch(ptrs, 0, 2, step);
+  EXPECT_EQ(count.end, 4u) << "what came before the step is removed (and reclaimed) before it is measured";
+  EXPECT_FALSE(count.threshold);
+  ASSERT_TRUE(starts_step(ptrs, 4, 2, step));
+  step = open_step(10 * kGiB);
+  EXPECT_EQ(step.budget, 5 * kGiB) << "half the shortfall";
+  const Batch first = next_batch(ptrs, 4, 2, step);
+  EXPECT_EQ(first.end, 9u) << "5 GiB of 1 GiB images";
+  EXPECT_TRUE(first.threshold);
+  EXPECT_TRUE(first.ends_step);
+  EXPECT_TRUE(starts_step(ptrs, 9, 2, step)) << "the next image opens the next step, on a new measurement";
+}
+
+TEST(ExecutionRules, AStepHasAtLeastPerBatchImagesAndMaySpanBatches) {
+  std::vector<Decision> list(100, Decision{.size = kGiB, .remove = true, .phase = Phase::Threshold});
+  const auto ptrs = pointers(list);
+  ThresholdStep step = open_step(0);  // nothing measurable short: the minimum
+  Batch b = next_batch(ptrs, 0, 4, step);
+  EXPECT_EQ(b.end, 4u);
+  EXPECT_TRUE(b.ends_step);
+  step = open_step(80 * kGiB);  // 40 images: 32 (8 x 4), then 8
+  b = next_batch(ptrs, 0, 4, step);
+  EXPECT_EQ(b.end, 32u);
+  EXPECT_FALSE(b.ends_step) << "the step goes on in the next batch (re-listing before it)";
+  EXPECT_FALSE(starts_step(ptrs, 32, 4, step));
+  b = next_batch(ptrs, 32, 4, step);
+  EXPECT_EQ(b.end, 40u);
+  EXPECT_TRUE(b.ends_step);
+  step = open_step(1000 * kGiB);
+  b = next_batch(ptrs, 96, 4, step);
+  EXPECT_EQ(b.end, 100u);
+  EXPECT_TRUE(b.ends_step) << "the list's end ends the step";
+  ThresholdStep none;
+  b = next_batch(ptrs, 0, 3, none);
+  EXPECT_EQ(b.end, 3u) << "asked without opening a step: a step of per_batch images";
+}
+
+TEST(ExecutionRules, TheScaleFollowsWhatTheLastStepFreedAtMostDoubling) {
+  EXPECT_EQ(next_scale(1, {.planned = 10, .freed = 10}), 1.0) << "sizes were right";
+  EXPECT_EQ(next_scale(1, {.planned = 10, .freed = 20}), 1.0) << "never below 1: half the shortfall by sizes";
+  EXPECT_EQ(next_scale(1, {.planned = 40, .freed = 10}), 2.0) << "at most twice the last scale";
+  EXPECT_EQ(next_scale(2, {.planned = 30, .freed = 10}), 3.0);
+  EXPECT_EQ(next_scale(48, {.planned = 100, .freed = 0}), 64.0) << "nothing freed: doubles, at most 64";
+  EXPECT_EQ(next_scale(3, {.planned = 0, .freed = 0}), 3.0) << "a step that planned nothing teaches nothing";
+  EXPECT_EQ(open_step(10 * kGiB, 2).budget, 10 * kGiB);
+  EXPECT_EQ(open_step(10 * kGiB, 0.5).budget, 5 * kGiB) << "never below half the shortfall";
+}
+
+TEST(ExecutionRules, ShortOfLowIsWhatTheStopRuleNeeds) {
+  Policy policy;  // high 75 %, low 65 %
+  Plan plan;
+  plan.over_high = true;
+  PressureWatch watch(plan, policy, disk(100 * kGiB, 20 * kGiB));
+  const std::uint64_t s = watch.bytes_short_of_low(disk(100 * kGiB, 20 * kGiB));
+  EXPECT_GE(s, 15 * kGiB);
+  EXPECT_LT(s, 15 * kGiB + kGiB / 100) << s;
+  EXPECT_EQ(watch.bytes_short_of_low(disk(100 * kGiB, 40 * kGiB)), 0u) << "already at low";
+  EXPECT_EQ(watch.bytes_short_of_low(disk(0, 0)), 0u) << "nothing measurable";
+  Plan inodes;
+  inodes.inode_pressure = true;
+  FilesystemUsage full_of_inodes = disk(100 * kGiB, 20 * kGiB);
+  full_of_inodes.inodes_free = 5;  // 95 % of the inodes used, inodesHigh 90 %
+  PressureWatch iw(inodes, policy, full_of_inodes);
+  ASSERT_FALSE(iw.relieved());
+  EXPECT_EQ(iw.bytes_short_of_low(full_of_inodes), 0u) << "bytes alone cannot relieve inode pressure";
 }
 
 TEST(ExecutionRules, ReservesOnlyWhileAMeasurementShowsPressure) {

@@ -4,8 +4,10 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -111,6 +113,10 @@ struct CriRuntime::Impl {
   enum class Native { Unknown, Available, Refused };
   std::mutex native_mutex;
   Native native = Native::Unknown;
+  // References were deleted without a collection since the last one (Reclaim::Deferred):
+  // their space is freed by reclaim_space(), or by containerd's own scheduled collection
+  // should nodeimg never get there.
+  std::atomic<bool> reclaim_pending{false};
 
   void prepare(grpc::ClientContext& ctx) const { ctx.set_deadline(std::chrono::system_clock::now() + timeout); }
   void prepare_native(grpc::ClientContext& ctx) const {
@@ -470,16 +476,17 @@ void resolve_references(CriRuntime::Impl& impl, NativeBatch& b) {
   }
 }
 
-// 2. Deletes them without collecting, except the very last delete, which waits for one
-// collection over the whole batch. Deletes are sequential: containerd serialises metadata
-// writes, and without the per-image collection each one is cheap.
-void delete_references(CriRuntime::Impl& impl, NativeBatch& b) {
+// 2. Deletes them without collecting. With `sync_last` (Reclaim::Now) the very last delete
+// waits for one collection, which frees everything deleted so far (this batch and any
+// earlier Deferred ones). Deletes are sequential: containerd serialises metadata writes,
+// and without the per-image collection each one is cheap.
+void delete_references(CriRuntime::Impl& impl, NativeBatch& b, bool sync_last) {
   std::size_t last = b.size();
   for (std::size_t i = 0; i < b.size(); ++i)
     if (!b.refs[i].empty()) last = i;
   for (std::size_t i = 0; i < b.size() && b.refused_at == b.size(); ++i) {
     for (std::size_t j = 0; j < b.refs[i].size(); ++j) {
-      const bool sync = i == last && j + 1 == b.refs[i].size();
+      const bool sync = sync_last && i == last && j + 1 == b.refs[i].size();
       auto s = impl.delete_reference(b.refs[i][j], sync);
       if (s.ok()) {
         b.removed[i] = b.deleted = true;
@@ -498,6 +505,7 @@ void delete_references(CriRuntime::Impl& impl, NativeBatch& b) {
     }
     if (b.refused_at == b.size() && b.out[i]) b.out[i] = b.removed[i] ? Outcome::Removed : Outcome::NotFound;
   }
+  if (b.deleted) impl.reclaim_pending = !b.collected;
 }
 
 // 3. Refused part-way: the rest through CRI RemoveImage (which collects by itself).
@@ -512,14 +520,17 @@ void finish_through_cri(CriRuntime& runtime, NativeBatch& b, int concurrency) {
   }
 }
 
-// 4. The delete that was to collect found its reference gone (or failed): collect now, so
-// that re-measuring after the batch sees the space freed. If even that fails the
+// 4. (Reclaim::Now) The delete that was to collect found its reference gone (or failed):
+// collect now, so that re-measuring after the batch sees the space freed. If even that fails the
 // references are gone but the space is not known to be free: say so on the last image
 // removed rather than report a clean batch.
 void collect_if_still_needed(CriRuntime::Impl& impl, NativeBatch& b) {
   if (!b.deleted || b.collected) return;
   auto s = impl.collect_garbage();
-  if (s.ok()) return;
+  if (s.ok()) {
+    impl.reclaim_pending = false;
+    return;
+  }
   for (std::size_t i = b.natively_handled(); i-- > 0;)
     if (b.removed[i] && b.out[i]) {
       b.out[i] = std::unexpected(impl.native_error(
@@ -531,25 +542,30 @@ void collect_if_still_needed(CriRuntime::Impl& impl, NativeBatch& b) {
 }
 
 // 5. CRI follows native deletions through containerd's events: waits until it no longer
-// lists what was removed, so that callers listing right after see the result. Anything it
-// still lists after that (a reference created meanwhile) goes through RemoveImage.
-void await_cri_view(CriRuntime& runtime, CriRuntime::Impl& impl, NativeBatch& b) {
+// lists what was removed, so that callers listing right after see the result. One
+// ListImages per poll covers the whole batch. Anything CRI still lists after the wait (a
+// reference created meanwhile) goes through RemoveImage.
+void await_cri_view(CriRuntime& runtime, NativeBatch& b) {
+  std::set<std::string> pending;
+  for (std::size_t i = 0; i < b.natively_handled(); ++i)
+    if (b.removed[i] && b.out[i]) pending.insert(b.images[i].id);
   const auto deadline = std::chrono::steady_clock::now() + kCriViewWait;
-  for (std::size_t i = 0; i < b.natively_handled(); ++i) {
-    if (!b.removed[i] || !b.out[i]) continue;
-    for (;;) {
-      auto status = impl.image_status(b.images[i].id);
-      if (!status || !*status) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        auto again = runtime.remove_image(b.images[i]);
-        if (!again)
-          b.out[i] = std::unexpected(std::move(again.error()));
-        else
-          b.out[i] = *again == Outcome::NotFound ? Outcome::Removed : *again;
-        break;
-      }
-      std::this_thread::sleep_for(kCriViewPoll);
-    }
+  while (!pending.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto listed = runtime.list_images();
+    if (!listed) break;  // the fallback below reports the runtime's state image by image
+    std::set<std::string> still;
+    for (const auto& image : *listed)
+      if (pending.contains(image.id)) still.insert(image.id);
+    pending = std::move(still);
+    if (!pending.empty()) std::this_thread::sleep_for(kCriViewPoll);
+  }
+  for (std::size_t i = 0; i < b.natively_handled() && !pending.empty(); ++i) {
+    if (!pending.contains(b.images[i].id) || !b.removed[i] || !b.out[i]) continue;
+    auto again = runtime.remove_image(b.images[i]);
+    if (!again)
+      b.out[i] = std::unexpected(std::move(again.error()));
+    else
+      b.out[i] = *again == Outcome::NotFound ? Outcome::Removed : *again;
   }
 }
 
@@ -557,16 +573,30 @@ void await_cri_view(CriRuntime& runtime, CriRuntime::Impl& impl, NativeBatch& b)
 
 std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::vector<gc::Image>& images,
                                                                      int concurrency) {
-  // One image gains nothing natively (CRI RemoveImage also collects once per image, and
-  // its view is up to date when it returns): the fast path starts at two.
-  if (images.size() < 2 || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
+  return remove_images(images, concurrency, Reclaim::Now);
+}
+
+std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::vector<gc::Image>& images,
+                                                                     int concurrency, Reclaim reclaim) {
+  // One image with Reclaim::Now gains nothing natively (CRI RemoveImage also collects once
+  // per image, and its view is up to date when it returns): the fast path starts at two.
+  const bool worth_it = images.size() >= 2 || (reclaim == Reclaim::Deferred && !images.empty());
+  if (!worth_it || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
   NativeBatch batch(images);
   resolve_references(*impl_, batch);
-  delete_references(*impl_, batch);
+  delete_references(*impl_, batch, reclaim == Reclaim::Now);
   finish_through_cri(*this, batch, concurrency);
-  collect_if_still_needed(*impl_, batch);
-  await_cri_view(*this, *impl_, batch);
+  if (reclaim == Reclaim::Now) collect_if_still_needed(*impl_, batch);
+  await_cri_view(*this, batch);
   return std::move(batch.out);
+}
+
+Result<void> CriRuntime::reclaim_space() {
+  if (!impl_->reclaim_pending) return {};
+  if (auto s = impl_->collect_garbage(); !s.ok())
+    return std::unexpected(impl_->native_error("collect garbage to free the space of deleted images", s));
+  impl_->reclaim_pending = false;
+  return {};
 }
 
 Result<std::string> CriRuntime::pull_image(const std::string& reference) {

@@ -9,8 +9,13 @@
 // probe, a batch of two or more is removed by deleting every reference of every image (its tags, its
 // digests and its "sha256:" id, as CRI reports them just before) without collecting, then
 // one synchronous collection at the end: `sync` on the batch's last delete, or, when that
-// reference was already gone, an empty lease deleted with `sync`. It then waits until CRI
-// no longer lists what it removed (CRI follows native deletions through events); an image
+// reference was already gone, an empty lease deleted with `sync`. With Reclaim::Deferred
+// (a batch of one too) there is no collection at all: the space stays pending until
+// reclaim_space(), one collection for every deferred batch (as `ctr images rm --sync`
+// does for all the names it is given), so a run of count and age removals costs about
+// what the runtime's own bulk delete costs, while containers are still re-listed before
+// each batch. It then waits until CRI no longer lists what it removed (one ListImages per
+// poll; CRI follows native deletions through events); an image
 // CRI still lists after that goes through CRI RemoveImage. A probe answered Unimplemented
 // or PermissionDenied (or such an answer later) means CRI RemoveImage from then on.
 // Usage is never checked by containerd on either path: the executor's re-list is the guard.
@@ -42,6 +47,9 @@ class CriRuntime final : public ImageRuntime {
   Result<Outcome> remove_sandbox(const std::string& id) override;
   Result<Outcome> remove_image(const gc::Image& image) override;
   std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) override;
+  std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency,
+                                             Reclaim reclaim) override;
+  Result<void> reclaim_space() override;
   Result<std::string> pull_image(const std::string& reference) override;
 
   struct Impl;

@@ -80,6 +80,7 @@ class DockerRuntime final : public ImageRuntime {
   Result<Outcome> remove_sandbox(const std::string& id) override;
   Result<Outcome> remove_image(const gc::Image& image) override;
   std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency) override;
+  using ImageRuntime::remove_images;  // Reclaim::Deferred is Now: Docker frees an image as it removes it
   Result<std::string> pull_image(const std::string& reference) override;
 
   struct Response {

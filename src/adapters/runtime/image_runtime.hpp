@@ -84,6 +84,22 @@ class ImageRuntime {
     });
     return out;
   }
+  // How a batch of removals leaves disk space. Now: reclaimed, as far as the runtime
+  // reclaims it synchronously, when remove_images returns (the caller measures usage next).
+  // Deferred: what the batch removed is gone from list_images when the call returns (and
+  // from the runtime's own image records), but its space may stay pending until
+  // reclaim_space(): a runtime whose reclaiming is one collection over the whole store
+  // (containerd) then collects once for many batches instead of once per batch. A runtime
+  // without such a cost (Docker) reclaims at once either way: the default.
+  enum class Reclaim { Now, Deferred };
+  virtual std::vector<Result<Outcome>> remove_images(const std::vector<gc::Image>& images, int concurrency,
+                                                     Reclaim /*reclaim*/) {
+    return remove_images(images, concurrency);
+  }
+  // Reclaims what Deferred batches left pending (a no-op when nothing is); afterwards usage
+  // can be measured. An error means the references are gone but the space is not known
+  // to be free (containerd also runs its own scheduled collections).
+  virtual Result<void> reclaim_space() { return {}; }
   // Pulls `reference`; returns the image id (or the runtime's image reference).
   virtual Result<std::string> pull_image(const std::string& reference) = 0;
 };

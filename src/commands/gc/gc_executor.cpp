@@ -104,18 +104,34 @@ class ImageRemover {
     for (const auto& image : inventory.images) by_id_[image.id] = &image;
   }
 
-  void remove(const std::vector<const gc::Decision*>& list, std::size_t per_batch) {
+  // With `by_budget` a threshold step plans half of what the last measurement is short of
+  // low; without, a step is `per_batch` images (the reserves: the sizes have proved wrong).
+  void remove(const std::vector<const gc::Decision*>& list, std::size_t per_batch, bool by_budget) {
+    gc::ThresholdStep step;
     for (std::size_t start = 0, end = 0; start < list.size() && !rec_.gone(); start = end) {
-      end = gc::batch_end(list, start, per_batch);
+      if (gc::starts_step(list, start, per_batch, step)) {
+        // Measure what earlier batches freed: it may already relieve the pressure.
+        if (pending_) remeasure(list, start);
+        learn(step);
+        step = gc::open_step(by_budget ? watch_.bytes_short_of_low(rec_.report.after) : 0, scale_);
+        step_start_available_ = rec_.report.after.available_bytes;
+      }
+      const gc::Batch batch = gc::next_batch(list, start, per_batch, step);
+      end = batch.end;
       const auto todo = still_needed(list, start, end);
       if (todo.empty()) continue;
-      remove_batch(unused_now(todo));
-      remeasure(list, end);
+      remove_batch(unused_now(todo), batch.ends_step ? ImageRuntime::Reclaim::Now : ImageRuntime::Reclaim::Deferred);
+      if (batch.ends_step) remeasure(list, end);
     }
+    learn(step);  // the reserves, if any, go on with what this list's last step taught
   }
+
+  // Whether Deferred batches left space unreclaimed (and so unmeasured).
+  bool pending() const { return pending_; }
 
   // The last measurement: when it fails, the report keeps the previous one and says so.
   void measure_after(const char* when) {
+    if (!rec_.gone()) reclaim();
     auto usage = measure_();
     if (!usage) return measure_failed(when, usage.error());
     rec_.report.after = *usage;
@@ -162,20 +178,43 @@ class ImageRemover {
     return go;
   }
 
-  // One call per batch: a runtime with a bulk path (containerd) frees the whole batch with
-  // one garbage collection; the default removes them on `concurrency` threads.
-  void remove_batch(const std::vector<Go>& go) {
+  // One call per batch: a runtime with a bulk path (containerd) deletes the whole batch's
+  // references and collects garbage at most once (Now), or not at all (Deferred: the space
+  // is reclaimed before the next measurement); the default removes them on `concurrency`
+  // threads.
+  void remove_batch(const std::vector<Go>& go, ImageRuntime::Reclaim reclaim) {
     if (go.empty()) return;
     std::vector<gc::Image> images;
     images.reserve(go.size());
     for (const auto& g : go) images.push_back(*g.image);
-    const auto results = runtime_.remove_images(images, concurrency_);
+    const auto results = runtime_.remove_images(images, concurrency_, reclaim);
+    pending_ = pending_ || reclaim == ImageRuntime::Reclaim::Deferred;
     for (std::size_t i = 0; i < go.size(); ++i)
       rec_.outcome(ObjectKind::Image, *go[i].decision,
                    i < results.size() ? results[i] : Result<Outcome>(fail("not removed: the runtime returned no result for it")));
   }
 
+  // The scale of the next step, from what the step that just ended planned and freed (by
+  // the measurements at its start and now); nothing learnt without a fresh measurement.
+  void learn(const gc::ThresholdStep& ended) {
+    if (ended.planned == 0 || !watch_.measured()) return;
+    const std::uint64_t now = rec_.report.after.available_bytes;
+    scale_ = gc::next_scale(
+        scale_, {.planned = ended.planned, .freed = now > step_start_available_ ? now - step_start_available_ : 0});
+  }
+
+  // Frees what Deferred batches left pending (before any measurement). A failure is the
+  // run's (the references are gone, the space is not known to be free).
+  void reclaim() {
+    if (!pending_) return;
+    pending_ = false;
+    auto r = runtime_.reclaim_space();
+    if (!r && !rec_.outage(r.error())) rec_.fail(ObjectKind::Image, "(garbage collection)", r.error().message);
+  }
+
+  // Reclaims and measures; `end`: where the rest of `list` starts (for stopped_at_low).
   void remeasure(const std::vector<const gc::Decision*>& list, std::size_t end) {
+    reclaim();
     auto usage = measure_();
     if (!usage) return measure_failed("after a batch of removals", usage.error());
     rec_.report.after = *usage;
@@ -198,6 +237,9 @@ class ImageRemover {
   int concurrency_;
   Recorder& rec_;
   gc::PressureWatch& watch_;
+  bool pending_ = false;  // a Deferred batch ran since the last reclaim_space
+  double scale_ = 1.0;    // threshold steps: see core/gc/execution.hpp
+  std::uint64_t step_start_available_ = 0;  // the measurement a step opened on
   std::map<std::string, const gc::Image*> by_id_;
 };
 
@@ -241,13 +283,15 @@ void execute_plan(ImageRuntime& runtime, const gc::Inventory& inventory, const g
 
   gc::PressureWatch watch(plan, policy, report.before);
   ImageRemover remover(runtime, inventory, policy, measure, options.concurrency, rec, watch);
-  remover.remove(images, static_cast<std::size_t>(std::max(options.concurrency, 1)));
+  remover.remove(images, static_cast<std::size_t>(std::max(options.concurrency, 1)), /*by_budget=*/true);
+  // Whether reserves are needed is a measurement's call: of everything the plan removed.
+  if (remover.pending()) remover.measure_after("after the planned removals");
   const std::vector<gc::Decision> reserves = watch.reserves(plan, report.after);
   std::vector<const gc::Decision*> reserve_list;
   for (const auto& d : reserves) reserve_list.push_back(&d);
-  // One at a time: the estimate has already proved wrong, so measure after every removal
-  // rather than overshoot low by a batch.
-  remover.remove(reserve_list, 1);
+  // The sizes have proved wrong: steps as small as one image, planned on the scale the
+  // measurements taught (half the measured shortfall, by what removals really freed).
+  remover.remove(reserve_list, 1, /*by_budget=*/true);
   remover.measure_after("at the end of the run");
   if (rec.gone()) {
     // What the plan still wanted was not attempted: say so once, with the outage.

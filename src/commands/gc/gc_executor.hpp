@@ -1,8 +1,11 @@
 #pragma once
 // Carries out a collection plan against a runtime: exited containers, then NotReady
 // sandboxes, then images in LRU order, each phase with at most `concurrency` removals in
-// flight; images in batches, re-listing containers before and re-measuring the image
-// filesystem after each one, as core/gc/execution.hpp rules. Safety over speed:
+// flight; images in batches, re-listing containers before each one, as
+// core/gc/execution.hpp rules: maxUnusedAge and maxImages batches leave their space to be
+// reclaimed once (ImageRuntime::Reclaim::Deferred) before the next measurement and at the
+// end; threshold removals go in measured steps, the space reclaimed and the image
+// filesystem re-measured after each step. Safety over speed:
 // - An image that has come into use since the plan is skipped (never removed).
 // - "Not found" counts as done; "in use" as skipped; other errors are recorded and the run
 //   goes on with the next object.
