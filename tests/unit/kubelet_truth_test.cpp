@@ -117,6 +117,80 @@ TEST(K3sKubeletArgs, CommandLineComesAfterTheConfigFiles) {
   EXPECT_TRUE(o.plan.changes.empty());
 }
 
+// k3s and RKE2 read config.yaml from $K3S_CONFIG_FILE / $RKE2_CONFIG_FILE when it is set
+// and not empty (it wins over --config), else from the first --config / -c on their
+// command line; its config.yaml.d is beside it. The default path then does not count.
+struct MovedConfigCase {
+  std::string name;
+  std::string unit;         // the [Service] section's lines
+  std::string config_path;  // where config.yaml really is
+};
+
+class K3sMovedConfig : public ::testing::TestWithParam<MovedConfigCase> {};
+
+TEST_P(K3sMovedConfig, KubeletArgIsReadFromTheFileK3sReads) {
+  MemoryTree tree;
+  tree.files["/etc/systemd/system/k3s.service"] = "[Service]\n" + GetParam().unit;
+  tree.files["/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/00-k3s-defaults.conf"] = kHead;
+  tree.files["/etc/default/k3s-env"] = "K3S_CONFIG_FILE=/srv/k3s/env.yaml\n";
+  // Decoys: the default path and the paths the other members use.
+  for (const std::string decoy : {"/etc/rancher/k3s/config.yaml", "/srv/k3s/env.yaml", "/srv/k3s/flag.yaml",
+                                  "/srv/k3s/second.yaml", "/opt/k3s/rel.yaml"})
+    if (decoy != GetParam().config_path) tree.files[decoy] = "kubelet-arg: [\"node-status-max-images=1\"]\n";
+  tree.files[GetParam().config_path] = "kubelet-arg: [\"node-status-max-images=7\"]\n";
+  tree.files[GetParam().config_path + ".d/20-b.YML"] = "kubelet-arg+: node-status-max-images=8\n";
+  tree.files[GetParam().config_path + ".d/10-a.yaml"] = "kubelet-arg+: [\"v=2\"]\n";
+  tree.files[GetParam().config_path + ".d/30-c.txt"] = "kubelet-arg: node-status-max-images=1\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 8);
+  EXPECT_NE(o.plan.refusal.find(GetParam().config_path + ".d/20-b.YML:1"), std::string::npos) << o.plan.refusal;
+  EXPECT_EQ(o.sources.rancher_configs,
+            (std::vector<std::string>{GetParam().config_path, GetParam().config_path + ".d/10-a.yaml",
+                                      GetParam().config_path + ".d/20-b.YML"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Members, K3sMovedConfig,
+    ::testing::Values(
+        MovedConfigCase{"environment", "Environment=K3S_CONFIG_FILE=/srv/k3s/env.yaml\nExecStart=/usr/local/bin/k3s server\n",
+                        "/srv/k3s/env.yaml"},
+        MovedConfigCase{"environment_file", "EnvironmentFile=-/etc/default/k3s-env\nExecStart=/usr/local/bin/k3s server\n",
+                        "/srv/k3s/env.yaml"},
+        MovedConfigCase{"environment_beats_the_flag",
+                        "Environment=K3S_CONFIG_FILE=/srv/k3s/env.yaml\nExecStart=/usr/local/bin/k3s server -c /srv/k3s/flag.yaml\n",
+                        "/srv/k3s/env.yaml"},
+        MovedConfigCase{"empty_environment_is_unset",
+                        "Environment=K3S_CONFIG_FILE=\nExecStart=/usr/local/bin/k3s server --config=/srv/k3s/flag.yaml\n",
+                        "/srv/k3s/flag.yaml"},
+        MovedConfigCase{"config_equals", "ExecStart=/usr/local/bin/k3s server --config=/srv/k3s/flag.yaml\n", "/srv/k3s/flag.yaml"},
+        MovedConfigCase{"config_word", "ExecStart=/usr/local/bin/k3s server --config /srv/k3s/flag.yaml\n", "/srv/k3s/flag.yaml"},
+        MovedConfigCase{"short_word", "ExecStart=/usr/local/bin/k3s agent -c /srv/k3s/flag.yaml\n", "/srv/k3s/flag.yaml"},
+        MovedConfigCase{"short_equals", "ExecStart=/usr/local/bin/k3s agent -c=/srv/k3s/flag.yaml\n", "/srv/k3s/flag.yaml"},
+        MovedConfigCase{"first_flag_wins",
+                        "ExecStart=/usr/local/bin/k3s server -c /srv/k3s/flag.yaml --config /srv/k3s/second.yaml\n",
+                        "/srv/k3s/flag.yaml"},
+        MovedConfigCase{"relative_to_working_directory",
+                        "WorkingDirectory=/opt/k3s\nExecStart=/usr/local/bin/k3s server --config=./rel.yaml\n",
+                        "/opt/k3s/rel.yaml"},
+        MovedConfigCase{"rke2_variable_is_not_k3s",
+                        "Environment=RKE2_CONFIG_FILE=/srv/k3s/env.yaml\nExecStart=/usr/local/bin/k3s server\n",
+                        "/etc/rancher/k3s/config.yaml"}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(K3sKubeletArgs, Rke2ConfigFileVariableMovesRke2sConfig) {
+  MemoryTree tree;
+  tree.files["/usr/local/lib/systemd/system/rke2-server.service"] =
+      "[Service]\nEnvironmentFile=-/usr/local/lib/systemd/system/rke2-server.env\nExecStart=/usr/local/bin/rke2 server\n";
+  tree.files["/usr/local/lib/systemd/system/rke2-server.env"] = "RKE2_CONFIG_FILE=/data/rke2.yaml\n";
+  tree.files["/var/lib/rancher/rke2/agent/etc/kubelet.conf.d/00-rke2-defaults.conf"] = kHead;
+  tree.files["/etc/rancher/rke2/config.yaml"] = "kubelet-arg: node-status-max-images=3\n";
+  tree.files["/data/rke2.yaml.d/50-site.yaml"] = "kubelet-arg: [\"node-status-max-images=-1\"]\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, -1);  // only the drop-in beside the moved file counts
+  EXPECT_TRUE(o.plan.changes.empty());
+  EXPECT_EQ(o.sources.rancher_configs, std::vector<std::string>{"/data/rke2.yaml.d/50-site.yaml"});
+}
+
 TEST(K3sKubeletArgs, OtherKubeletArgsDoNotBlockTheDropIn) {
   auto tree = k3s_node("/usr/local/bin/k3s server --kubelet-arg=v=2");
   auto o = survey(tree);

@@ -1,6 +1,7 @@
 #include "core/kubelet/discovery.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -276,6 +277,7 @@ Result<std::vector<std::string>> environment_file_paths(const FileTree& files, c
 struct UnitCommand {
   std::vector<systemd::Word> words{};
   std::string working_dir = "/";
+  systemd::Environment env{};  // what Environment= and EnvironmentFile= give the process
 };
 
 // Environment= first, then EnvironmentFile= (which overrides it), as systemd does; then
@@ -330,6 +332,7 @@ Result<UnitCommand> unit_command(const FileTree& files, UnitSources& unit, const
       for (auto& a : *assignments) env[a.name] = a;
     }
   }
+  cmd.env = env;
   if (exec_start) {
     unit.exec_start = exec_start->origin;
     auto words = systemd::expand_command_line(*exec_start, env);
@@ -512,11 +515,36 @@ Result<std::vector<Flag>> rancher_config_args(const std::string& path, const std
   return out;
 }
 
+bool yaml_name(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name.ends_with(".yaml") || name.ends_with(".yml");
+}
+
+// Where k3s/RKE2 read their config.yaml (k3s's pkg/configfilearg): K3S_CONFIG_FILE /
+// RKE2_CONFIG_FILE in the process's environment when not empty (it wins over the command
+// line), else the first `--config FILE`, `--config=FILE`, `-c FILE` or `-c=FILE`, else
+// /etc/rancher/NAME/config.yaml. A relative path is read from the working directory.
+std::string rancher_config_yaml(const Distribution& distro, const UnitCommand& command) {
+  std::string variable = distro.name + "_CONFIG_FILE";
+  std::transform(variable.begin(), variable.end(), variable.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (auto it = command.env.find(variable); it != command.env.end() && !it->second.value.empty())
+    return normalize_path(it->second.value, command.working_dir);
+  for (std::size_t i = 1; i < command.words.size(); ++i) {
+    const auto& w = command.words[i].text;
+    for (const std::string flag : {"--config", "-c"}) {
+      if (w == flag && i + 1 < command.words.size()) return normalize_path(command.words[i + 1].text, command.working_dir);
+      if (w.starts_with(flag + "=")) return normalize_path(w.substr(flag.size() + 1), command.working_dir);
+    }
+  }
+  return distro.config_yaml;
+}
+
 // k3s/RKE2: kubelet flags come from `kubelet-arg` in config.yaml, then config.yaml.d/*.yaml
-// in name order, then `--kubelet-arg` on their command line; the last one wins.
+// (beside it, whatever its path) in name order, then `--kubelet-arg` on their command line;
+// the last one wins.
 Result<void> embedded_kubelet_args(const FileTree& files, const UnitCommand& command, Sources& sources) {
   const auto distro = embedding_distribution(sources.unit->name);
-  std::string config_yaml = distro->config_yaml;
+  const std::string config_yaml = rancher_config_yaml(*distro, command);
   std::vector<Flag> cli{};
   const std::string why = sources.unit->name + " passes it to kubelet with --kubelet-arg";
   for (std::size_t i = 1; i < command.words.size(); ++i) {
@@ -524,14 +552,12 @@ Result<void> embedded_kubelet_args(const FileTree& files, const UnitCommand& com
     const bool has_next = i + 1 < command.words.size();
     if (w.starts_with("--kubelet-arg=")) cli.push_back(kubelet_arg_flag(w.substr(14), command.words[i].origin, why));
     else if (w == "--kubelet-arg" && has_next) cli.push_back(kubelet_arg_flag(command.words[i + 1].text, command.words[i + 1].origin, why)), ++i;
-    else if (w.starts_with("--config=")) config_yaml = normalize_path(w.substr(9));
-    else if ((w == "--config" || w == "-c") && has_next) config_yaml = normalize_path(command.words[++i].text);
   }
   std::vector<std::string> paths = {config_yaml};
   auto entries = files.list(config_yaml + ".d");
   if (!entries) return std::unexpected(entries.error());
   for (const auto& e : entries->value_or(std::vector<DirEntry>{}))
-    if (!e.is_directory && (e.name.ends_with(".yaml") || e.name.ends_with(".yml"))) paths.push_back(config_yaml + ".d/" + e.name);
+    if (!e.is_directory && yaml_name(e.name)) paths.push_back(config_yaml + ".d/" + e.name);
   for (const auto& path : paths) {
     auto content = files.read(path);
     if (!content) return std::unexpected(content.error());
