@@ -19,8 +19,8 @@ namespace {
 // The values nodeimg manages, varied by the input's last byte (the whole input is the
 // file, so fixture files seed the corpus as they are) so that adding a key,
 // changing one and changing several are all reached.
-std::vector<std::pair<std::string, kubelet::Json>> managed_values(std::uint8_t selector) {
-  std::vector<std::pair<std::string, kubelet::Json>> values;
+kubelet::Values managed_values(std::uint8_t selector) {
+  kubelet::Values values;
   values.emplace_back("nodeStatusMaxImages", kubelet::Json(static_cast<int>(selector % 4) * 50 - 1));
   if (selector & 0x10) values.emplace_back("imageGCHighThresholdPercent", kubelet::Json(85));
   if (selector & 0x20) values.emplace_back("imageGCLowThresholdPercent", kubelet::Json(80));
@@ -29,7 +29,7 @@ std::vector<std::pair<std::string, kubelet::Json>> managed_values(std::uint8_t s
 }
 
 void check_edit(const kubelet::Document& before, const std::string& after,
-                const std::vector<std::pair<std::string, kubelet::Json>>& values) {
+                const kubelet::Values& values) {
   auto reparsed = kubelet::parse_document("fuzz", after);
   require(reparsed.has_value(), "an accepted edit re-parses");
   kubelet::Json expected = before.data;

@@ -67,8 +67,8 @@ TEST(AppConfig, FullKubeletSection) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->kubelet.max_images_mode, KubeletConfig::MaxImages::Auto);
   ASSERT_EQ(c->kubelet.settings.size(), 3u);
-  EXPECT_EQ(c->kubelet.settings[0].second, 90);
-  EXPECT_EQ(c->kubelet.settings[2].second, false);
+  EXPECT_EQ(c->kubelet.settings[0].value, 90);
+  EXPECT_EQ(c->kubelet.settings[2].value, false);
   EXPECT_EQ(c->kubelet.config_file, "/srv/kubelet.yaml");
   EXPECT_EQ(c->kubelet.dropin_dir, "none");
   EXPECT_FALSE(c->kubelet.restart);

@@ -8,7 +8,7 @@ namespace {
 
 const std::string kHead = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
 
-std::string set(const std::string& text, const std::vector<std::pair<std::string, Json>>& values) {
+std::string set(const std::string& text, const kubelet::Values& values) {
   auto doc = parse_document("/test.yaml", text);
   EXPECT_TRUE(doc) << doc.error().message;
   if (!doc) return "<parse error>";
@@ -23,7 +23,7 @@ std::string set(const std::string& text, const std::vector<std::pair<std::string
 struct EditCase {
   std::string name;
   std::string before;
-  std::vector<std::pair<std::string, Json>> values;
+  kubelet::Values values;
   std::string after;
 };
 void PrintTo(const EditCase& c, std::ostream* os) { *os << c.name << ": " << ::testing::PrintToString(c.before); }
@@ -229,7 +229,7 @@ TEST(VerifyEdit, SeesAChangeToKeysItDoesNotRead) {
   EXPECT_EQ(doc->entries.size(), 3u);
   EXPECT_EQ(doc->unread_count, 2u);
   EXPECT_FALSE(doc->data.contains("maxPods"));
-  const std::vector<std::pair<std::string, Json>> values = {{"nodeStatusMaxImages", -1}};
+  const kubelet::Values values = {{"nodeStatusMaxImages", -1}};
   for (const std::string& bad_text : {kHead + "maxPods: 4\nnodeStatusMaxImages: -1\nnested:\n  a: [1]\n",
                                       kHead + "maxPods: 3\nnodeStatusMaxImages: -1\nnested:\n  a: [2]\n",
                                       kHead + "nested:\n  a: [1]\nnodeStatusMaxImages: -1\nmaxPods: 3\n",

@@ -23,8 +23,8 @@ SettingState managed(std::vector<std::string> files, bool desired = true) {
   return s;
 }
 
-LiveFacts started_at(std::int64_t start, std::vector<std::pair<std::string, std::int64_t>> mtimes) {
-  return {.kubelet_started_ns = start, .started_resolution_ns = 10'000'000, .modified_ns = std::move(mtimes)};
+LiveFacts started_at(std::int64_t start, std::vector<FileModified> mtimes) {
+  return {.kubelet_started_ns = start, .started_resolution_ns = 10'000'000, .modified = std::move(mtimes)};
 }
 
 TEST(RestartPending, AFileWrittenAfterKubeletStartedIsPending) {
@@ -50,7 +50,7 @@ TEST(RestartPending, WithinTheStartTimesResolutionIsNotClaimedPending) {
 }
 
 TEST(RestartPending, UnknownStartTimeClaimsNothing) {
-  LiveFacts facts{.modified_ns = {{kConfig, 200 * kSecond}}};
+  LiveFacts facts{.modified = {{kConfig, 200 * kSecond}}};
   EXPECT_TRUE(pending_restarts({managed({kConfig})}, Sources{}, facts).empty());
 }
 

@@ -49,7 +49,7 @@ void expect_idempotent(MemoryTree tree, const Plan& first, const Values& desired
   auto again = survey(tree, desired, options);
   EXPECT_TRUE(again.plan.refusal.empty()) << again.plan.refusal;
   EXPECT_TRUE(again.plan.changes.empty()) << again.plan.changes.size() << " change(s), first " << again.plan.changes[0].path;
-  EXPECT_EQ(again.plan.settings[0].effective, desired[0].second);
+  EXPECT_EQ(again.plan.settings[0].effective, desired[0].value);
 }
 
 const FileChange* change_of(const Plan& p, const std::string& path) {

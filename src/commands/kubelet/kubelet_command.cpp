@@ -78,7 +78,7 @@ void gather_live_facts(const HostFiles& files, Survey& s) {
   for (const auto& setting : s.plan->settings)
     for (const auto& path : kubelet::deciding_files(setting, s.sources)) {
       auto mtime = modified_ns(files.host_path(path));
-      if (mtime && *mtime) s.live.modified_ns.emplace_back(path, **mtime);
+      if (mtime && *mtime) s.live.modified.push_back({.path = path, .modified_ns = **mtime});
       else if (!mtime) spdlog::debug("{}", mtime.error().message);
     }
 }

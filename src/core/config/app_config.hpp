@@ -14,6 +14,7 @@
 #include "core/common/duration.hpp"
 #include "core/common/error.hpp"
 #include "core/gc/model.hpp"
+#include "core/kubelet/settings.hpp"
 
 namespace nodeimg {
 
@@ -23,7 +24,7 @@ struct KubeletConfig {
   MaxImages max_images_mode = MaxImages::Value;
   long long max_images = -1;
   // Further managed KubeletConfiguration fields, validated, in the order given.
-  std::vector<std::pair<std::string, nlohmann::json>> settings;
+  kubelet::Values settings;
   std::string config_file = "auto";
   std::string dropin_dir = "auto";
   std::string unit = "auto";

@@ -28,9 +28,13 @@ struct KubeletFile {
 
 std::vector<KubeletFile> read_files(const kubelet::Sources& sources, std::vector<Finding>& out) {
   std::vector<KubeletFile> files;
-  std::vector<std::pair<std::string, bool>> paths;  // path, is a drop-in
-  if (sources.config_file) paths.emplace_back(*sources.config_file, false);
-  for (const auto& d : sources.dropin_files) paths.emplace_back(d, true);
+  struct Path {
+    std::string path;
+    bool dropin = false;
+  };
+  std::vector<Path> paths;
+  if (sources.config_file) paths.push_back({.path = *sources.config_file});
+  for (const auto& d : sources.dropin_files) paths.push_back({.path = d, .dropin = true});
   for (const auto& [path, dropin] : paths) {
     const auto text = sources.contents.find(path);
     if (text == sources.contents.end()) continue;  // absent: discovery says so

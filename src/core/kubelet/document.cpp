@@ -575,8 +575,6 @@ struct Splice {
   const Entry* entry = nullptr;
 };
 
-using Values = std::vector<std::pair<std::string, Json>>;
-
 // The splices that set `values`, in text order.
 Result<std::vector<Splice>> plan_splices(const Document& doc, const Values& values) {
   const std::string_view t = doc.text;
@@ -785,7 +783,8 @@ std::optional<std::vector<Entry>> reread_region(const Document& before, const En
   std::vector<Entry> out{};
   std::set<std::string> added{};
   for (const auto& p : *new_pairs) {
-    const bool managed = std::any_of(values.begin(), values.end(), [&](const auto& kv) { return kv.first == p.key; });
+    const auto asked = std::find_if(values.begin(), values.end(), [&](const SettingValue& v) { return v.name == p.key; });
+    const bool managed = asked != values.end();
     if (&p != &new_pairs->front() && (!managed || !added.insert(p.key).second)) return std::nullopt;
     Entry n = locate_entry(after, p);
     n.line = first_line + p.key_line - 1;
@@ -793,8 +792,7 @@ std::optional<std::vector<Entry>> reread_region(const Document& before, const En
     n.next_key = p.next_key_pos != std::string::npos ? p.next_key_pos
                  : e.next_key == std::string::npos  ? std::string::npos
                                                     : shift.bytes(e.next_key);
-    n.value = managed ? std::find_if(values.begin(), values.end(), [&](const auto& kv) { return kv.first == p.key; })->second
-                      : after.data.contains(p.key) ? after.data[p.key] : Json();
+    n.value = managed ? asked->value : after.data.contains(p.key) ? after.data[p.key] : Json();
     if (managed && p.fingerprint != value_fingerprint(n.value)) return std::nullopt;
     out.push_back(std::move(n));
   }
@@ -832,7 +830,7 @@ bool reread_locally(const Document& before, const std::vector<Splice>& splices, 
 
 }  // namespace
 
-Result<std::string> set_values(const Document& doc, const std::vector<std::pair<std::string, Json>>& values) {
+Result<std::string> set_values(const Document& doc, const Values& values) {
   auto splices = plan_splices(doc, values);
   if (!splices) return std::unexpected(splices.error());
   return apply_splices(doc.text, *splices);
@@ -852,11 +850,11 @@ Result<Document> reparse_edit(const Document& before, std::string new_text, cons
 }  // namespace
 
 Result<Document> verify_edit(const Document& before, const std::string& new_text,
-                             const std::vector<std::pair<std::string, Json>>& values) {
+                             const Values& values) {
   return reparse_edit(before, new_text, values);
 }
 
-Result<Document> edit_document(const Document& doc, const std::vector<std::pair<std::string, Json>>& values) {
+Result<Document> edit_document(const Document& doc, const Values& values) {
   auto splices = plan_splices(doc, values);
   if (!splices) return std::unexpected(splices.error());
   Document after{.path = doc.path,
@@ -874,7 +872,7 @@ Result<Document> edit_document(const Document& doc, const std::vector<std::pair<
   return after;
 }
 
-std::string render_dropin(std::string_view api_version, const std::vector<std::pair<std::string, Json>>& values) {
+std::string render_dropin(std::string_view api_version, const Values& values) {
   std::string out =
       "# Written by nodeimg (nodeimg kubelet apply). Do not edit: change\n"
       "# /etc/nodeimg/config.yaml and run `nodeimg kubelet apply` instead.\n";

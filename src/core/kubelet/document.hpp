@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.hpp"
+#include "core/kubelet/settings.hpp"
 
 namespace nodeimg::kubelet {
 
-using Json = nlohmann::json;
 
 enum class DocumentFormat { kYaml, kJson };
 std::string_view to_string(DocumentFormat f);
@@ -65,21 +65,21 @@ Result<void> require_kubelet_configuration(const Document& doc);
 
 // Sets top-level `values` (field -> value): every existing occurrence of a key is changed
 // in place; a key that is absent is added once, right after `kind`. Returns the new text.
-Result<std::string> set_values(const Document& doc, const std::vector<std::pair<std::string, Json>>& values);
+Result<std::string> set_values(const Document& doc, const Values& values);
 
 // The safety net run on every edit before anything is written: re-parses `new_text` and
 // requires that, as data, only the keys in `values` differ from `before` and that they
 // now hold exactly those values. Anything else is an internal error and nothing is written.
 Result<Document> verify_edit(const Document& before, const std::string& new_text,
-                             const std::vector<std::pair<std::string, Json>>& values);
+                             const Values& values);
 
 // set_values and its check in one: the edited document, verified. An edit of a block-style
 // YAML file is checked by re-reading only the top-level entries it touched (each parsed on
 // its own, which must first give exactly what the whole file gave for it), so a large file
 // is parsed once; any other edit is checked by verify_edit. Same errors as those two.
-Result<Document> edit_document(const Document& doc, const std::vector<std::pair<std::string, Json>>& values);
+Result<Document> edit_document(const Document& doc, const Values& values);
 
 // A drop-in file owned by nodeimg, holding `values`; its first line is nodeimg's marker.
-std::string render_dropin(std::string_view api_version, const std::vector<std::pair<std::string, Json>>& values);
+std::string render_dropin(std::string_view api_version, const Values& values);
 
 }  // namespace nodeimg::kubelet

@@ -74,10 +74,10 @@ std::vector<PendingRestart> pending_restarts(const std::vector<SettingState>& se
   for (const auto& s : settings) {
     if (!s.desired) continue;
     for (const auto& file : deciding_files(s, sources)) {
-      const auto it = std::find_if(facts.modified_ns.begin(), facts.modified_ns.end(),
-                                   [&](const auto& m) { return m.first == file; });
-      if (it == facts.modified_ns.end() || it->second <= started_by) continue;
-      out.push_back({.setting = s.name, .file = file, .modified_ns = it->second});
+      const auto it = std::find_if(facts.modified.begin(), facts.modified.end(),
+                                   [&](const FileModified& m) { return m.path == file; });
+      if (it == facts.modified.end() || it->modified_ns <= started_by) continue;
+      out.push_back({.setting = s.name, .file = file, .modified_ns = it->modified_ns});
       break;
     }
   }

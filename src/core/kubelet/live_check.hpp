@@ -37,13 +37,19 @@ struct BootRewriteWarning {
 // for this node's platform (`sources`), in the order given, each path once.
 std::vector<BootRewriteWarning> boot_rewrite_warnings(const std::vector<std::string>& paths, const Sources& sources);
 
+// When a file that decides a managed value was last written.
+struct FileModified {
+  std::string path;
+  std::int64_t modified_ns = 0;
+};
+
 // When the running kubelet started, and when each file was last modified, as wall-clock
 // nanoseconds since the epoch. `started_resolution_ns` is how coarse the start time is
 // (/proc gives clock ticks): a file is known to be newer only past start + resolution.
 struct LiveFacts {
   std::optional<std::int64_t> kubelet_started_ns{};  // nullopt: unknown (under --root, no process)
   std::int64_t started_resolution_ns = 0;
-  std::vector<std::pair<std::string, std::int64_t>> modified_ns{};  // path -> mtime; absent files are left out
+  std::vector<FileModified> modified{};  // absent files are left out
 };
 
 // A managed setting whose deciding file (or the drop-in directory, where adding or

@@ -266,15 +266,15 @@ Routes route(const Sources& sources, const Parsed& parsed, std::vector<SettingSt
   Routes r;
   for (auto& s : states) {
     const SettingSpec& spec = *find_setting(s.name);
-    auto want = std::find_if(desired.begin(), desired.end(), [&](const auto& kv) { return kv.first == s.name; });
-    if (want == desired.end()) continue;
-    s.desired = want->second;
-    if (values_equal(spec, s.effective, want->second)) continue;
+    const Json* want = asked_value(desired, s.name);
+    if (!want) continue;
+    s.desired = *want;
+    if (values_equal(spec, s.effective, *want)) continue;
     if (s.source == Source::Flag) {
-      route_flag(spec, sources, want->second, s, r);
+      route_flag(spec, sources, *want, s, r);
     } else if (sources.args_file && !spec.flag.empty()) {
       // Flags win over any file, and the args file is what MicroK8s supports editing.
-      r.to_args.emplace_back(s.name, want->second);
+      r.to_args.push_back({.name = s.name, .value = *want});
       s.edit = fmt::format("flag --{} in a new line of {}", spec.flag, sources.args_file->path);
     } else if (sources.args_file) {
       r.refusal = fmt::format("{} has no kubelet flag, and MicroK8s gives kubelet no config file: nowhere to set it",
@@ -282,7 +282,7 @@ Routes route(const Sources& sources, const Parsed& parsed, std::vector<SettingSt
     } else if (sources.dropin_dir) {
       r.to_dropin.insert(s.name);
     } else if (parsed.config) {
-      r.to_file.emplace_back(s.name, want->second);
+      r.to_file.push_back({.name = s.name, .value = *want});
       s.edit = fmt::format("{} in {}", s.name, parsed.config->path);
     } else {
       r.refusal = fmt::format("kubelet reads no config file and no drop-in directory and no flag sets {}: "
@@ -505,10 +505,10 @@ Result<void> replay(const FileTree& files, const DiscoveryOptions& options, cons
   std::map<std::string, Json> effective{};
   for (const auto& s : *after_states) {
     effective[s.name] = s.effective;
-    auto want = std::find_if(desired.begin(), desired.end(), [&](const auto& kv) { return kv.first == s.name; });
-    if (want != desired.end() && !values_equal(*find_setting(s.name), s.effective, want->second))
+    const Json* want = asked_value(desired, s.name);
+    if (want && !values_equal(*find_setting(s.name), s.effective, *want))
       return fail(fmt::format("internal error: after the planned edit {} would be {} (from {}), not {}; nothing was written",
-                              s.name, s.effective.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), s.source_detail, want->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+                              s.name, s.effective.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), s.source_detail, want->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   }
   auto unmanaged = [](const std::vector<Flag>& flags) {
     std::vector<std::string> out{};

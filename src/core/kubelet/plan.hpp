@@ -14,8 +14,6 @@
 
 namespace nodeimg::kubelet {
 
-using Values = std::vector<std::pair<std::string, Json>>;
-
 std::string_view to_string(Source s);
 
 struct SettingState {

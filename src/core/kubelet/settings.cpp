@@ -1,5 +1,7 @@
 #include "core/kubelet/settings.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -133,6 +135,11 @@ Result<void> validate_combination(const std::map<std::string, Json>& effective) 
     return fail(
         "maxParallelImagePulls cannot be larger than 1 unless serializeImagePulls is false");
   return {};
+}
+
+const Json* asked_value(const Values& values, std::string_view name) {
+  const auto it = std::find_if(values.rbegin(), values.rend(), [&](const SettingValue& v) { return v.name == name; });
+  return it == values.rend() ? nullptr : &it->value;
 }
 
 }  // namespace nodeimg::kubelet

@@ -17,6 +17,16 @@ using Json = nlohmann::json;
 
 enum class SettingKind { Integer, Boolean, Duration };
 
+// A managed setting and the value asked for it (nodeimg's configuration, or an edit).
+struct SettingValue {
+  std::string name;
+  Json value;
+};
+// In the order they were asked for; the last of a name wins.
+using Values = std::vector<SettingValue>;
+// The value asked for `name` (the last one given), or nullptr.
+const Json* asked_value(const Values& values, std::string_view name);
+
 struct SettingSpec {
   std::string_view name;  // KubeletConfiguration field
   std::string_view flag;  // kubelet flag without "--", empty when there is none
