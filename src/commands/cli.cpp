@@ -69,7 +69,7 @@ constexpr const char* kGcFooter =
     "Phases, in order: exited containers older than containers.minAge; NotReady sandboxes older than "
     "sandboxes.minAge that hold no running container; images unused longer than maxUnusedAge; the least recently "
     "used images over maxImages; then, when usage >= high (blocks) or inodesHigh (inodes), least recently used "
-    "images until usage is back at low (re-measured after each batch).\n"
+    "images until usage is back at low (re-measured after each step).\n"
     "Never removed: pinned images, the sandbox (pause) image, images used by any container or sandbox in any state, "
     "images matching keep, keepNewest or prepull, images first seen less than minAge ago.\n"
     "Configuration: gc:, runtime:, metrics: in /etc/nodeimg/config.yaml (see docs/gc.md).\n"
