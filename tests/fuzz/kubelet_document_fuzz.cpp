@@ -21,10 +21,10 @@ namespace {
 // changing one and changing several are all reached.
 kubelet::Values managed_values(std::uint8_t selector) {
   kubelet::Values values;
-  values.emplace_back("nodeStatusMaxImages", kubelet::Json(static_cast<int>(selector % 4) * 50 - 1));
-  if (selector & 0x10) values.emplace_back("imageGCHighThresholdPercent", kubelet::Json(85));
-  if (selector & 0x20) values.emplace_back("imageGCLowThresholdPercent", kubelet::Json(80));
-  if (selector & 0x40) values.emplace_back("imageMinimumGCAge", kubelet::Json("2m0s"));
+  values.push_back({.name = "nodeStatusMaxImages", .value = kubelet::Json(static_cast<int>(selector % 4) * 50 - 1)});
+  if (selector & 0x10) values.push_back({.name = "imageGCHighThresholdPercent", .value = kubelet::Json(85)});
+  if (selector & 0x20) values.push_back({.name = "imageGCLowThresholdPercent", .value = kubelet::Json(80)});
+  if (selector & 0x40) values.push_back({.name = "imageMinimumGCAge", .value = kubelet::Json("2m0s")});
   return values;
 }
 

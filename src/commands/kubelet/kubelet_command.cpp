@@ -183,7 +183,7 @@ Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& file
   kubelet::Values values;
   const auto& k = ctx.config.kubelet;
   if (k.max_images_mode == KubeletConfig::MaxImages::Value) {
-    values.emplace_back("nodeStatusMaxImages", k.max_images);
+    values.push_back({.name = "nodeStatusMaxImages", .value = k.max_images});
   } else if (k.max_images_mode == KubeletConfig::MaxImages::Auto) {
     std::string root_dir = "/var/lib/kubelet";
     if (const auto* f = sources.flag("root-dir"); f && f->value) root_dir = kubelet::normalize_path(*f->value);
@@ -191,7 +191,7 @@ Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& file
     if (!usage) return std::unexpected(context("nodeStatusMaxImages: auto", usage.error()));
     const long long n = auto_max_images(usage->size_bytes);
     spdlog::debug("nodeStatusMaxImages auto: filesystem of {} is {} bytes -> {}", root_dir, usage->size_bytes, n);
-    values.emplace_back("nodeStatusMaxImages", n);
+    values.push_back({.name = "nodeStatusMaxImages", .value = n});
   }
   for (const auto& s : k.settings) values.push_back(s);
   return values;

@@ -107,7 +107,7 @@ Result<void> parse_settings(const Reader& r, const YAML::Node& v, const std::str
     if (field == "nodeStatusMaxImages") return r.error(s.first, skey, "set kubelet.nodeStatusMaxImages instead");
     auto value = setting_value(r, *spec, s.second, skey);
     if (!value) return std::unexpected(value.error());
-    k.settings.emplace_back(field, *value);
+    k.settings.push_back({.name = field, .value = *value});
   }
   return {};
 }

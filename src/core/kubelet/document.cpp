@@ -593,7 +593,7 @@ Result<std::vector<Splice>> plan_splices(const Document& doc, const Values& valu
       if (e.value_begin == e.value_end) r = " " + r;  // `key:` had no value
       splices.push_back({e.value_begin, e.value_end, std::move(r), &e});
     }
-    if (!found) missing.emplace_back(key, value);
+    if (!found) missing.push_back({.name = key, .value = value});
   }
 
   if (!missing.empty()) {

@@ -398,7 +398,7 @@ Result<void> plan_own_dropin(const DiscoveryOptions& options, const Sources& sou
   const OwnDropins o = sort_dropins(options, sources, parsed);
   Values values;
   for (const auto& [name, value] : desired)
-    if (routes.to_dropin.contains(name) || (o.own && o.own->data.contains(name))) values.emplace_back(name, value);
+    if (routes.to_dropin.contains(name) || (o.own && o.own->data.contains(name))) values.push_back({.name = name, .value = value});
   const auto name = own_dropin_name(o.others);
   if (!name) {
     if (routes.to_dropin.empty()) return {};
