@@ -12,7 +12,6 @@
 #include "adapters/host/unit_facts.hpp"
 #include "adapters/runtime/runtime_connect.hpp"
 #include "commands/kubelet/kubelet_command.hpp"
-#include "core/config/kubelet_combination.hpp"
 #include "core/gc/history.hpp"
 
 namespace nodeimg {
@@ -44,12 +43,10 @@ doctor::KubeletObservation gather_kubelet(const Context& ctx, const HostFiles& f
     k.error = desired.error().message;
     return k;
   }
-  if (auto current = kubelet::plan(files, *options, *k.sources, {}); current)
-    if (auto ok = check_kubelet_combination(ctx.config, current->settings, *desired); !ok)
-      k.settings_conflict = ok.error().message;
-  auto plan = kubelet::plan(files, *options, *k.sources, *desired);
-  if (plan) k.plan = std::move(*plan);
-  else k.error = plan.error().message;
+  auto planned = plan_desired(ctx, files, *options, *k.sources, *desired);
+  k.plan = std::move(planned.plan);
+  k.error = std::move(planned.error);
+  k.settings_conflict = std::move(planned.settings_conflict);
   return k;
 }
 

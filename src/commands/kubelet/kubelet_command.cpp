@@ -100,14 +100,13 @@ Result<Survey> survey(const Context& ctx, const HostFiles& files, const StateSto
   auto desired = desired_values(ctx, files, s.sources);
   if (!desired) return std::unexpected(desired.error());
   s.desired = std::move(*desired);
-  if (auto current = kubelet::plan(files, s.options, s.sources, {}); current)
-    if (auto ok = check_kubelet_combination(ctx.config, current->settings, s.desired); !ok) {
-      s.config_error = ok.error().message;
-      return s;
-    }
-  auto plan = kubelet::plan(files, s.options, s.sources, s.desired);
-  if (plan) s.plan = std::move(*plan);
-  else s.error = plan.error().message;
+  auto planned = plan_desired(ctx, files, s.options, s.sources, s.desired);
+  if (!planned.settings_conflict.empty()) {
+    s.config_error = std::move(planned.settings_conflict);
+    return s;
+  }
+  s.plan = std::move(planned.plan);
+  s.error = std::move(planned.error);
   gather_live_facts(files, s);
   return s;
 }
@@ -154,6 +153,24 @@ int report_failure(const Context& ctx, Json j, const std::string& message) {
 }
 
 }  // namespace
+
+DesiredPlan plan_desired(const Context& ctx, const HostFiles& files, const kubelet::DiscoveryOptions& options,
+                         const kubelet::Sources& sources, const kubelet::Values& desired) {
+  DesiredPlan out;
+  auto plan = kubelet::plan(files, options, sources, desired);
+  if (plan && plan->refusal.empty()) {
+    out.plan = std::move(*plan);
+    return out;  // the plan checked the combination kubelet will get: nothing to explain
+  }
+  if (plan) out.plan = std::move(*plan);
+  else out.error = plan.error().message;
+  if (auto current = kubelet::plan(files, options, sources, {}); current)
+    if (auto ok = check_kubelet_combination(ctx.config, current->settings, desired); !ok) {
+      out.settings_conflict = ok.error().message;
+      out.plan.reset();
+    }
+  return out;
+}
 
 Result<kubelet::DiscoveryOptions> kubelet_discovery_options(const Context& ctx, const HostFiles& files,
                                                             const StateStore& store) {

@@ -37,6 +37,18 @@ struct RevertFlags {
 Result<kubelet::DiscoveryOptions> kubelet_discovery_options(const Context& ctx, const HostFiles& files,
                                                             const StateStore& store);
 
+// The plan that sets `desired`. When it cannot be made or is refused and nodeimg's own
+// kubelet.settings ask for a combination kubelet refuses, `settings_conflict` says so,
+// naming the lines (a configuration error), and there is no plan. Only then is the plan of
+// the current values made: a plan that succeeds has already checked the combination.
+struct DesiredPlan {
+  std::optional<kubelet::Plan> plan;
+  std::string error;              // why the plan could not be made
+  std::string settings_conflict;  // check_kubelet_combination's message
+};
+DesiredPlan plan_desired(const Context& ctx, const HostFiles& files, const kubelet::DiscoveryOptions& options,
+                         const kubelet::Sources& sources, const kubelet::Values& desired);
+
 // The values nodeimg's configuration asks kubelet for, as `kubelet apply` sets them (shared
 // with `doctor`, so both judge the node by the same desired values).
 Result<kubelet::Values> desired_values(const Context& ctx, const HostFiles& files, const kubelet::Sources& sources);
