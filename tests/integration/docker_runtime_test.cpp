@@ -186,7 +186,8 @@ class DockerRuntimeTest : public ::testing::Test {
     const std::string tar = work_ + "/images.tar";
     nt::make_images(tar, {"example.com/nodeimg/multi:1", "example.com/nodeimg/used:1", "example.com/nodeimg/run:1",
                           "example.com/nodeimg/keep:1=64KiB", "example.com/nodeimg/gone:1",
-                          "example.com/nodeimg/racing:1"});
+                          "example.com/nodeimg/racing:1", "example.com/nodeimg/racing-listed:1",
+                          "example.com/nodeimg/racing-child:1"});
     dockerd_ = nt::DockerdInstance::boot().release();
     std::fprintf(stderr, "dockerd booted in %.2f s (storage driver %s)\n", dockerd_->boot_seconds(),
                  dockerd_->storage_driver().c_str());
@@ -379,6 +380,11 @@ namespace {
 constexpr const char* kRacingProxy = R"PY(
 import http.client, http.server, json, socket, socketserver, sys, urllib.parse
 listen, upstream, repository, image_id = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+# delete: after the first untag of the repository, create a container from the image.
+# containers: right after answering the first container listing, the same (the listing is stale).
+# child: right after the first listing of every image (all=1), build a child image on it
+# (commit of a container made from it, the container then removed): the listing is stale.
+mode = sys.argv[5] if len(sys.argv) > 5 else "delete"
 fired = []
 class Upstream(http.client.HTTPConnection):
     def connect(self):
@@ -397,11 +403,21 @@ class H(http.server.BaseHTTPRequestHandler):
         headers = {"Content-Type": self.headers["Content-Type"]} if self.headers["Content-Type"] else {}
         status, ctype, data = forward(self.command, self.path, body, headers)
         name = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path.split("/images/", 1)[-1])
-        if self.command == "DELETE" and "/images/" in self.path and status == 200 and not fired and \
-                name.startswith(repository + ":"):
+        if mode == "delete":
+            trigger = self.command == "DELETE" and "/images/" in self.path and status == 200 and \
+                name.startswith(repository + ":")
+        elif mode == "containers":
+            trigger = self.command == "GET" and "/containers/json" in self.path
+        else:
+            trigger = self.command == "GET" and "/images/json" in self.path and "all=1" in self.path
+        if trigger and not fired:
             fired.append(name)
             spec = json.dumps({"Image": image_id, "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}})
-            forward("POST", "/containers/create?name=racer", spec, {"Content-Type": "application/json"})
+            _, _, made = forward("POST", "/containers/create?name=racer", spec, {"Content-Type": "application/json"})
+            if mode == "child":
+                cid = json.loads(made)["Id"]
+                forward("POST", "/commit?container=" + cid + "&repo=" + repository + "-built-on&tag=1")
+                forward("DELETE", "/containers/" + cid)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -453,6 +469,87 @@ TEST_F(DockerRuntimeTest, TagsTakenBeforeARefusalArePutBack) {
   for (const auto* tag : {"example.com/nodeimg/racing:1", "example.com/nodeimg/racing:2", "example.com/nodeimg/racing:3"})
     EXPECT_EQ(dockerd_->image_id(tag), id) << tag << " was not put back";
   EXPECT_EQ(rt_->remove_container("racer").value(), Outcome::Removed);
+}
+
+namespace {
+
+struct ProxiedBatch {
+  std::optional<nodeimg::Result<Outcome>> outcome;  // of the one image, through remove_images
+  std::string connect_error;
+};
+
+// remove_images({the image tagged `trigger`}) through the interposer in `mode`.
+ProxiedBatch remove_through_proxy(nt::DockerdInstance& dockerd, DockerRuntime& direct, const std::string& trigger,
+                                  const std::string& repository, const std::string& id, const char* mode) {
+  const std::string dir = nt::make_temp_dir("nodeimg-docker-racing").string();
+  const std::string sock = dir + "/docker.sock";
+  const pid_t proxy = ::fork();
+  if (proxy == 0) {
+    ::execlp("python3", "python3", "-c", kRacingProxy, sock.c_str(), dockerd.socket_path().c_str(), repository.c_str(),
+             id.c_str(), mode, static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 1000 && !std::filesystem::exists(sock); ++i) std::this_thread::sleep_for(milliseconds(20));
+  ProxiedBatch out;
+  auto through_proxy = DockerRuntime::connect("unix://" + sock, seconds(30));
+  auto images = direct.list_images();  // not through the interposer: its first listing is the batch's
+  if (!through_proxy) {
+    out.connect_error = through_proxy.error().message;
+  } else if (images && find_by_tag(*images, trigger)) {
+    auto results = through_proxy->get()->remove_images({*find_by_tag(*images, trigger)}, 1);
+    if (results.size() == 1) out.outcome = std::move(results[0]);
+  }
+  ::kill(proxy, SIGKILL);
+  ::waitpid(proxy, nullptr, 0);
+  std::filesystem::remove_all(dir);
+  return out;
+}
+
+}  // namespace
+
+// remove_images lists containers and parents once per batch; a container created right
+// after that listing is not in it, and dockerd's own refusal (never forced) keeps the
+// image: every tag is back, the outcome is InUse.
+TEST_F(DockerRuntimeTest, AContainerCreatedAfterTheBatchListingStillKeepsTheImage) {
+  const std::string repository = "example.com/nodeimg/racing-listed";
+  const std::string id = dockerd_->image_id(repository + ":1");
+  ASSERT_FALSE(id.empty());
+  dockerd_->tag(id, repository, "2");
+  const auto batch = remove_through_proxy(*dockerd_, *rt_, repository + ":1", repository, id, "containers");
+  ASSERT_EQ(batch.connect_error, "");
+  ASSERT_TRUE(batch.outcome.has_value()) << "the image was not listed";
+  ASSERT_TRUE(*batch.outcome) << batch.outcome->error().message;
+  EXPECT_EQ(**batch.outcome, Outcome::InUse);
+  EXPECT_EQ(dockerd_->container_status("racer"), "created");
+  for (const auto& tag : {repository + ":1", repository + ":2"}) EXPECT_EQ(dockerd_->image_id(tag), id) << tag << " was not put back";
+  EXPECT_EQ(rt_->remove_container("racer").value(), Outcome::Removed);
+}
+
+// The same for a child image built on it right after the batch's listing: dockerd untags
+// the last name and only then refuses (the image has a child); that name is put back too.
+TEST_F(DockerRuntimeTest, AChildBuiltAfterTheBatchListingStillKeepsTheParentWithItsTags) {
+  const std::string repository = "example.com/nodeimg/racing-child";
+  const std::string id = dockerd_->image_id(repository + ":1");
+  ASSERT_FALSE(id.empty());
+  dockerd_->tag(id, repository, "2");
+  const auto batch = remove_through_proxy(*dockerd_, *rt_, repository + ":1", repository, id, "child");
+  ASSERT_EQ(batch.connect_error, "");
+  ASSERT_TRUE(batch.outcome.has_value()) << "the image was not listed";
+  ASSERT_TRUE(*batch.outcome) << batch.outcome->error().message;
+  EXPECT_EQ(**batch.outcome, Outcome::HasDependents);
+  const std::string child = dockerd_->image_id(repository + "-built-on:1");
+  ASSERT_FALSE(child.empty()) << "the interposer built no child";
+  for (const auto& tag : {repository + ":1", repository + ":2"}) EXPECT_EQ(dockerd_->image_id(tag), id) << tag << " was not put back";
+  // Child gone, the parent goes, counted as removed.
+  EXPECT_EQ(dockerd_->request("DELETE", "/images/" + child).status, 200);
+  auto images = rt_->list_images();
+  ASSERT_TRUE(images);
+  ASSERT_NE(find_by_tag(*images, repository + ":1"), nullptr);
+  const auto results = rt_->remove_images({*find_by_tag(*images, repository + ":1")}, 2);
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_TRUE(results[0]) << results[0].error().message;
+  EXPECT_EQ(*results[0], Outcome::Removed);
+  EXPECT_EQ(dockerd_->image_id(id), "");
 }
 
 TEST_F(DockerRuntimeTest, MissingImageIsNotFound) {

@@ -1,6 +1,13 @@
 // The Docker adapter's pure helpers: image names as POST /images/create wants them, API
-// version negotiation, container states and URL encoding. No daemon needed.
+// version negotiation, container states, URL encoding, and the checks a batch of removals
+// makes against one listing. No daemon needed.
 #include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/runtime/docker_runtime.hpp"
 
@@ -71,4 +78,57 @@ TEST(DockerHelpers, EncodesUrls) {
   EXPECT_EQ(docker::url_encode("a b/c:d@e?f&g=h#"), "a%20b%2Fc%3Ad%40e%3Ff%26g%3Dh%23");
   EXPECT_EQ(docker::url_encode("example.com:5000/a/b:1", "/:@"), "example.com:5000/a/b:1");
   EXPECT_EQ(docker::url_encode("x?y", "/:@"), "x%3Fy");
+}
+
+using Outcome = nodeimg::ImageRuntime::Outcome;
+
+TEST(DockerHelpers, ParentIdsComeFromEveryImageOfTheListing) {
+  const auto all = nlohmann::json::parse(R"([
+    {"Id": "sha256:child", "ParentId": "sha256:base"},
+    {"Id": "sha256:base", "ParentId": ""},
+    {"Id": "sha256:grandchild", "ParentId": "sha256:child"},
+    {"Id": "sha256:odd", "ParentId": 7},
+    "not an object"
+  ])");
+  EXPECT_EQ(docker::parent_ids_of(all), (std::set<std::string>{"sha256:base", "sha256:child"}));
+  EXPECT_TRUE(docker::parent_ids_of(nlohmann::json::object()).empty());
+}
+
+TEST(DockerHelpers, AListingBlocksImagesInUseAndParents) {
+  const docker::NodeListing listing{
+      .containers = {gc::Container{.id = "c1", .image = "example.com/a:1", .image_id = "sha256:used"},
+                     gc::Container{.id = "c2", .image = "sha256:by-id", .image_id = ""}},
+      .parents = {"sha256:base"},
+  };
+  EXPECT_EQ(docker::blocked_by("sha256:used", listing), Outcome::InUse);
+  EXPECT_EQ(docker::blocked_by("sha256:by-id", listing), Outcome::InUse);
+  EXPECT_EQ(docker::blocked_by("sha256:base", listing), Outcome::HasDependents);
+  EXPECT_EQ(docker::blocked_by("sha256:free", listing), std::nullopt);
+  // In use wins over parent: a container keeps it whatever its children do.
+  auto both = listing;
+  both.parents.insert("sha256:used");
+  EXPECT_EQ(docker::blocked_by("sha256:used", both), Outcome::InUse);
+  EXPECT_EQ(docker::blocked_by("sha256:free", docker::NodeListing{}), std::nullopt);
+}
+
+TEST(DockerHelpers, ChildrenGoBeforeTheirParentsInTheGivenOrder) {
+  const std::vector<gc::Image> images{{.id = "sha256:p1"}, {.id = "sha256:a"}, {.id = "sha256:p2"}, {.id = "sha256:b"}};
+  const auto order = docker::children_first(images, {"sha256:p1", "sha256:p2", "sha256:elsewhere"});
+  EXPECT_EQ(order.first, (std::vector<std::size_t>{1, 3}));
+  EXPECT_EQ(order.then, (std::vector<std::size_t>{0, 2}));
+  const auto none = docker::children_first(images, {});
+  EXPECT_EQ(none.first, (std::vector<std::size_t>{0, 1, 2, 3}));
+  EXPECT_TRUE(none.then.empty());
+}
+
+TEST(DockerHelpers, ADeleteAnswerSaysWhetherTheImageItselfWent) {
+  EXPECT_TRUE(docker::deletes_image(R"([{"Untagged":"a:1"},{"Deleted":"sha256:img"},{"Deleted":"sha256:layer"}])",
+                                    "sha256:img"));
+  // Untagged only: other names keep it.
+  EXPECT_FALSE(docker::deletes_image(R"([{"Untagged":"a:1"}])", "sha256:img"));
+  // A layer of that name or another image is not the image.
+  EXPECT_FALSE(docker::deletes_image(R"([{"Deleted":"sha256:other"}])", "sha256:img"));
+  EXPECT_FALSE(docker::deletes_image(R"({"Deleted":"sha256:img"})", "sha256:img"));
+  EXPECT_FALSE(docker::deletes_image("not json", "sha256:img"));
+  EXPECT_FALSE(docker::deletes_image(R"([{"Deleted":""}])", ""));
 }

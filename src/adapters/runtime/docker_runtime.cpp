@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <mutex>
 #include <set>
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/common/parallel.hpp"
 #include "core/gc/image_ref.hpp"
 
 namespace nodeimg {
@@ -424,18 +426,54 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_container(const std::string&
 
 Result<ImageRuntime::Outcome> DockerRuntime::remove_sandbox(const std::string&) { return Outcome::NotFound; }
 
-Result<std::set<std::string>> DockerRuntime::parent_ids() const {
-  // all=1: the intermediate images (untagged parents) too, which /images/json hides.
-  auto j = get_array("list images with their parents", "/images/json?all=1");
-  if (!j) return std::unexpected(j.error());
+namespace docker {
+
+std::set<std::string> parent_ids_of(const json& all_images) {
   std::set<std::string> parents;
-  for (const auto& e : *j)
+  if (!all_images.is_array()) return parents;
+  for (const auto& e : all_images)
     if (e.is_object())
       if (std::string parent = string_or(e, "ParentId"); !parent.empty()) parents.insert(std::move(parent));
   return parents;
 }
 
+std::optional<ImageRuntime::Outcome> blocked_by(const std::string& id, const NodeListing& listing) {
+  for (const auto& c : listing.containers)
+    if (c.image_id == id || c.image == id) return ImageRuntime::Outcome::InUse;
+  if (listing.parents.contains(id)) return ImageRuntime::Outcome::HasDependents;
+  return std::nullopt;
+}
+
+RemovalOrder children_first(const std::vector<gc::Image>& images, const std::set<std::string>& parents) {
+  RemovalOrder order;
+  for (std::size_t i = 0; i < images.size(); ++i) (parents.contains(images[i].id) ? order.then : order.first).push_back(i);
+  return order;
+}
+
+bool deletes_image(std::string_view body, const std::string& id) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_array() || id.empty()) return false;
+  return std::any_of(j.begin(), j.end(), [&](const json& e) { return e.is_object() && string_or(e, "Deleted") == id; });
+}
+
+}  // namespace docker
+
+Result<docker::NodeListing> DockerRuntime::take_listing() const {
+  auto containers = get_array("list containers", "/containers/json?all=1");
+  if (!containers) return std::unexpected(containers.error());
+  // all=1: the intermediate images (untagged parents) too, which /images/json hides.
+  auto images = get_array("list images with their parents", "/images/json?all=1");
+  if (!images) return std::unexpected(images.error());
+  return docker::NodeListing{.containers = records_of(*containers, container_of), .parents = docker::parent_ids_of(*images)};
+}
+
 Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image) {
+  auto listing = take_listing();
+  if (!listing) return std::unexpected(context(fmt::format("remove image \"{}\"", image.id), listing.error()));
+  return remove_listed(image, *listing);
+}
+
+Result<ImageRuntime::Outcome> DockerRuntime::remove_listed(const gc::Image& image, const docker::NodeListing& listing) const {
   const std::string action = fmt::format("remove image \"{}\"", image.id);
   if (image.id.empty()) return std::unexpected(error(action, "empty image id"));
   const std::string id_path = "/images/" + path_part(image.id);
@@ -452,14 +490,7 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image
   // An image some container uses, or that other images are built on (Docker refuses to
   // delete a parent, but only after its tags are gone), stays whole: untagging it first
   // would strip its names and still fail on the id.
-  auto containers = list_containers();
-  if (!containers) return std::unexpected(context(action, containers.error()));
-  for (const auto& c : *containers) {
-    if (c.image_id == full_id || c.image == full_id) return Outcome::InUse;
-  }
-  auto parents = parent_ids();
-  if (!parents) return std::unexpected(context(action, parents.error()));
-  if (parents->contains(full_id)) return Outcome::HasDependents;
+  if (auto blocked = docker::blocked_by(full_id, listing)) return *blocked;
 
   // Every name (tags, then digests) goes first; deleting the last one may already delete
   // the image. Then the id itself. noprune: deleting it never takes an untagged parent
@@ -474,10 +505,12 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image
     }
   }
   std::vector<std::string> untagged;
-  // A refusal after some names went (a container or a child image appeared meanwhile):
-  // the tags go back, so the image is left as it was found (repo digests cannot be put
-  // back: Docker records them only when pulling or pushing).
-  auto refused = [&](const Response& r) -> Result<Outcome> {
+  // A refusal after some names went (a container or a child image appeared since the
+  // listing): the tags go back, so the image is left as it was found. The refused one too:
+  // refusing for a child, dockerd has already untagged it (putting back a tag the image
+  // still has changes nothing).
+  auto refused = [&](const Response& r, const std::string* ref) -> Result<Outcome> {
+    if (ref && ref->find('@') == std::string::npos) untagged.push_back(*ref);
     if (auto back = retag(full_id, untagged); !back) return std::unexpected(context(action, back.error()));
     return daemon_message(r.body).find("child") != std::string::npos ? Outcome::HasDependents : Outcome::InUse;
   };
@@ -485,17 +518,20 @@ Result<ImageRuntime::Outcome> DockerRuntime::remove_image(const gc::Image& image
     auto r = call(action, "DELETE", "/images/" + path_part(ref) + "?noprune=1");
     if (!r) return std::unexpected(r.error());
     if (r->status == 200) {
+      // The last name took the image with it: nothing more to ask.
+      if (docker::deletes_image(r->body, full_id)) return Outcome::Removed;
       if (ref.find('@') == std::string::npos) untagged.push_back(ref);
       continue;
     }
     if (r->status == 404) continue;
-    if (r->status == 409) return refused(*r);
+    if (r->status == 409) return refused(*r, &ref);
     return std::unexpected(http_error(fmt::format("{}: delete reference \"{}\"", action, ref), *r));
   }
   auto del = call(action, "DELETE", id_path + "?noprune=1");
   if (!del) return std::unexpected(del.error());
-  if (del->status == 409) return refused(*del);
+  if (del->status == 409) return refused(*del, nullptr);
   if (del->status != 200 && del->status != 404) return std::unexpected(http_error(action, *del));
+  if (del->status == 200 && docker::deletes_image(del->body, full_id)) return Outcome::Removed;
 
   auto after = call(action, "GET", id_path + "/json");
   if (!after) return std::unexpected(after.error());
@@ -519,25 +555,52 @@ Result<void> DockerRuntime::retag(const std::string& id, const std::vector<std::
   return {};
 }
 
+void DockerRuntime::remove_all_listed(const std::vector<gc::Image>& images, const std::vector<std::size_t>& at,
+                                      const docker::NodeListing& listing, int concurrency,
+                                      std::vector<Result<Outcome>>& out, std::optional<Error>& gone) const {
+  std::mutex mutex;
+  parallel_for(at.size(), concurrency, [&](std::size_t k) {
+    {
+      std::lock_guard lock(mutex);
+      if (gone) {
+        out[at[k]] = std::unexpected(*gone);
+        return;
+      }
+    }
+    auto r = remove_listed(images[at[k]], listing);
+    std::lock_guard lock(mutex);
+    if (!r && r.error().unreachable && !gone) gone = r.error();
+    out[at[k]] = std::move(r);
+  });
+}
+
 std::vector<Result<ImageRuntime::Outcome>> DockerRuntime::remove_images(const std::vector<gc::Image>& images,
                                                                          int concurrency) {
-  // Children before their parents: a parent removed in the same batch as an image built on
-  // it would otherwise be refused whenever it came first. Without the parent list, every
-  // image still checks for itself.
-  auto parents = parent_ids();
-  if (!parents) return ImageRuntime::remove_images(images, concurrency);
-  std::vector<gc::Image> first, then;
-  std::vector<std::size_t> first_at, then_at;
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    const bool parent = parents->contains(images[i].id);
-    (parent ? then : first).push_back(images[i]);
-    (parent ? then_at : first_at).push_back(i);
-  }
   std::vector<Result<Outcome>> out(images.size(), Outcome::NotFound);
-  auto a = ImageRuntime::remove_images(first, concurrency);
-  for (std::size_t k = 0; k < a.size(); ++k) out[first_at[k]] = std::move(a[k]);
-  auto b = ImageRuntime::remove_images(then, concurrency);
-  for (std::size_t k = 0; k < b.size(); ++k) out[then_at[k]] = std::move(b[k]);
+  if (images.empty()) return out;
+  // One listing for the batch (see the class comment: the daemon's refusal is the safety
+  // net for what changes after it).
+  auto listing = take_listing();
+  if (!listing) {
+    for (std::size_t i = 0; i < images.size(); ++i)
+      out[i] = std::unexpected(context(fmt::format("remove image \"{}\"", images[i].id), listing.error()));
+    return out;
+  }
+  // Children before their parents: a parent removed in the same batch as an image built on
+  // it would otherwise be refused whenever it came first.
+  const auto order = docker::children_first(images, listing->parents);
+  std::optional<Error> gone;
+  remove_all_listed(images, order.first, *listing, concurrency, out, gone);
+  if (order.then.empty()) return out;
+  // The parents' children may have gone just now: a fresh listing says which are free.
+  if (!gone) {
+    if (auto fresh = take_listing()) {
+      *listing = std::move(*fresh);
+    } else {
+      gone = context("list images before removing parents", fresh.error());
+    }
+  }
+  remove_all_listed(images, order.then, *listing, concurrency, out, gone);
   return out;
 }
 

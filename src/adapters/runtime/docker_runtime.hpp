@@ -7,14 +7,26 @@
 // by id without force, so remove_image deletes each reference and then the id, and reports
 // Removed only once the id is really gone. An image that any container (in any state) uses
 // is left untouched: InUse; one that other images are built on (a parent: ParentId of
-// another image, intermediate ones included): HasDependents — both checked before the first
-// name goes. Should the daemon still refuse part-way (a container created meanwhile), the
-// tags removed are put back. Deletes pass noprune, so no untagged parent ever disappears
-// along with an image without being counted. remove_images removes children before their
-// parents.
+// another image, intermediate ones included): HasDependents.
+//
+// Two layers keep such an image whole:
+// - The safety net is dockerd itself: without force it refuses (409) to delete the last
+//   name or the id of an image that any container uses or that has a child, and nodeimg
+//   never forces. Should it refuse part-way (a container or a child image created since the
+//   listing), the tags removed are put back, the one whose delete was refused included
+//   (for a child, dockerd untags before it refuses). Repo digests cannot be put back (Docker
+//   records them only when pulling or pushing): only they can be lost to such a race.
+// - The optimisation: one listing of containers and of every image's parent
+//   (NodeListing), taken once per remove_images batch (and once per remove_image), is
+//   checked before an image's first name goes, so that an image known to be in use or a
+//   parent is not even untagged. Listing per image made a run O(N²) in the node's images.
+// Deletes pass noprune, so no untagged parent ever disappears along with an image without
+// being counted. remove_images removes children before their parents (a fresh listing
+// before the parents: their children may have gone in the same batch).
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -55,6 +67,28 @@ gc::ContainerState container_state(std::string_view docker_state);
 // Percent-encodes everything but unreserved characters; `keep` lists extra characters
 // left as they are (for path parts: "/:@").
 std::string url_encode(std::string_view text, std::string_view keep = "");
+
+// The node as one listing saw it (GET /containers/json?all=1, GET /images/json?all=1):
+// what the checks before an image's first name goes read.
+struct NodeListing {
+  std::vector<gc::Container> containers;
+  std::set<std::string> parents;  // ids other images are built on (their ParentId)
+};
+// The ParentId values of a GET /images/json?all=1 answer (intermediate images included).
+std::set<std::string> parent_ids_of(const nlohmann::json& all_images);
+// Why `listing` says image `id` (the full "sha256:…") must stay whole: InUse (a container
+// names it by id), HasDependents (an image is built on it); nothing when it may go.
+std::optional<ImageRuntime::Outcome> blocked_by(const std::string& id, const NodeListing& listing);
+// Positions in `images`: `first` those no image is built on, `then` the parents, each in
+// the given order (a child must go before its parent can).
+struct RemovalOrder {
+  std::vector<std::size_t> first;
+  std::vector<std::size_t> then;
+};
+RemovalOrder children_first(const std::vector<gc::Image>& images, const std::set<std::string>& parents);
+// Whether a DELETE /images/… answer (an array of {"Untagged": …} / {"Deleted": …}) says
+// image `id` itself was deleted.
+bool deletes_image(std::string_view body, const std::string& id);
 
 }  // namespace docker
 
@@ -102,8 +136,15 @@ class DockerRuntime final : public ImageRuntime {
   // "ACTION via Docker ENDPOINT: STATUS REASON: MESSAGE"
   Error http_error(std::string_view action, const Response& r) const;
   Error error(std::string_view action, std::string_view cause) const;
-  // The ids of every image some other image is built on (ParentId, over all images).
-  Result<std::set<std::string>> parent_ids() const;
+  // The containers and every image's parent, now.
+  Result<docker::NodeListing> take_listing() const;
+  // remove_image against `listing` (see the class comment).
+  Result<Outcome> remove_listed(const gc::Image& image, const docker::NodeListing& listing) const;
+  // Removes images[at[k]] into out[at[k]] on at most `concurrency` threads; once one
+  // answers that the daemon is gone (`gone`), the rest get that error.
+  void remove_all_listed(const std::vector<gc::Image>& images, const std::vector<std::size_t>& at,
+                         const docker::NodeListing& listing, int concurrency, std::vector<Result<Outcome>>& out,
+                         std::optional<Error>& gone) const;
   // Puts `tags` ("repo:tag") back on image `id`.
   Result<void> retag(const std::string& id, const std::vector<std::string>& tags) const;
 
