@@ -542,23 +542,32 @@ void collect_if_still_needed(CriRuntime::Impl& impl, NativeBatch& b) {
 }
 
 // 5. CRI follows native deletions through containerd's events: waits until it no longer
-// lists what was removed, so that callers listing right after see the result. One
-// ListImages per poll covers the whole batch. Anything CRI still lists after the wait (a
-// reference created meanwhile) goes through RemoveImage.
-void await_cri_view(CriRuntime& runtime, NativeBatch& b) {
-  std::set<std::string> pending;
+// knows any image the batch removed, so that callers listing right after see the result.
+// One ImageStatus per image, from the last deleted back; a poll stops at the first image
+// CRI still knows (the others are asked again on the next poll), so a poll costs one call
+// while CRI lags and the batch's size once it has caught up. (A ListImages per poll cost
+// a list of the whole store per batch: O(N) per batch, O(N²) per run.) Anything CRI still
+// knows after the wait (a reference created meanwhile) goes through RemoveImage.
+void await_cri_view(CriRuntime& runtime, CriRuntime::Impl& impl, NativeBatch& b) {
+  std::vector<std::size_t> waiting;  // positions, in deletion order
   for (std::size_t i = 0; i < b.natively_handled(); ++i)
-    if (b.removed[i] && b.out[i]) pending.insert(b.images[i].id);
+    if (b.removed[i] && b.out[i]) waiting.push_back(i);
   const auto deadline = std::chrono::steady_clock::now() + kCriViewWait;
-  while (!pending.empty() && std::chrono::steady_clock::now() < deadline) {
-    auto listed = runtime.list_images();
-    if (!listed) break;  // the fallback below reports the runtime's state image by image
-    std::set<std::string> still;
-    for (const auto& image : *listed)
-      if (pending.contains(image.id)) still.insert(image.id);
-    pending = std::move(still);
-    if (!pending.empty()) std::this_thread::sleep_for(kCriViewPoll);
+  bool unknown = false;  // CRI did not answer: the fallback below reports its state image by image
+  while (!waiting.empty() && !unknown && std::chrono::steady_clock::now() < deadline) {
+    while (!waiting.empty()) {
+      auto status = impl.image_status(b.images[waiting.back()].id);
+      if (!status) unknown = true;
+      if (!status || *status) break;
+      waiting.pop_back();
+    }
+    if (!waiting.empty() && !unknown) std::this_thread::sleep_for(kCriViewPoll);
   }
+  const std::set<std::string> pending = [&] {
+    std::set<std::string> ids;
+    for (auto i : waiting) ids.insert(b.images[i].id);
+    return ids;
+  }();
   for (std::size_t i = 0; i < b.natively_handled() && !pending.empty(); ++i) {
     if (!pending.contains(b.images[i].id) || !b.removed[i] || !b.out[i]) continue;
     auto again = runtime.remove_image(b.images[i]);
@@ -587,7 +596,7 @@ std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::
   delete_references(*impl_, batch, reclaim == Reclaim::Now);
   finish_through_cri(*this, batch, concurrency);
   if (reclaim == Reclaim::Now) collect_if_still_needed(*impl_, batch);
-  await_cri_view(*this, batch);
+  await_cri_view(*this, *impl_, batch);
   return std::move(batch.out);
 }
 
