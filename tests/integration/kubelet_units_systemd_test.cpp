@@ -159,5 +159,54 @@ TEST_F(K3sOnSystemd, RestartPendingIsKnownFromTheProcessInTheUnitsCgroup) {
   EXPECT_EQ(json::parse(live.out)["restartPending"], false) << live.out;
 }
 
+// Issue 8's drop-in class on real systemd: the drop-ins nodeimg reads for a unit are the
+// ones systemd reads (DropInPaths), across the unit's own directories, its dash prefix's
+// (rke2-.service.d) and the type's (service.d), with same-name hiding and a /dev/null mask;
+// a kubelet-arg in the prefix drop-in is refused naming that file, and nothing is written.
+TEST_F(KubeletUnitsOnSystemd, DropInsAreTheOnesSystemdReads) {
+  auto& c = *container_;
+  const std::string harmless = "[Service]\nEnvironment=NODEIMG_TEST_DROPIN=1\n";
+  const std::vector<std::string> written = {
+      "/etc/systemd/system/rke2-.service.d/10-args.conf", "/etc/systemd/system/service.d/20-both.conf",
+      "/usr/local/lib/systemd/system/rke2-agent.service.d/20-both.conf", "/usr/lib/systemd/system/service.d/30-type.conf",
+      "/etc/systemd/system/service.d/40-masked.conf"};
+  for (const auto& path : written) c.write(path, harmless);
+  // /run is the container's own tmpfs: written from inside.
+  const std::string run_dropin = "/run/systemd/system/rke2-.service.d/05-run.conf";
+  ASSERT_EQ(c.exec({"sh", "-c", "mkdir -p /run/systemd/system/rke2-.service.d && printf '[Service]\\nEnvironment=A=1\\n' > " +
+                                    run_dropin}).exit_code, 0);
+  c.write(written[0], "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --config-dir=" + kDropins +
+                          " --kubelet-arg=node-status-max-images=7\n");
+  ASSERT_EQ(c.exec({"ln", "-sf", "/dev/null", "/etc/systemd/system/rke2-agent.service.d/40-masked.conf"}).exit_code, 0);
+  c.systemctl({"daemon-reload"});
+
+  const auto shown = c.show("rke2-agent.service", {"DropInPaths"}).at("DropInPaths");
+  auto status = nodeimg({"kubelet", "status", "--json"});
+  auto apply = nodeimg({"kubelet", "apply"});
+  // Clean up before asserting: service.d applies to every service in the container.
+  for (const auto& path : written) c.remove(path);
+  c.remove("/etc/systemd/system/rke2-agent.service.d/40-masked.conf");
+  c.exec({"rm", "-rf", "/run/systemd/system/rke2-.service.d"});
+  c.systemctl({"daemon-reload"});
+
+  std::vector<std::string> systemd_reads{};
+  for (std::size_t at = 0; at < shown.size();) {
+    const auto space = shown.find(' ', at);
+    systemd_reads.push_back(shown.substr(at, space == std::string::npos ? std::string::npos : space - at));
+    at = space == std::string::npos ? shown.size() : space + 1;
+  }
+  ASSERT_NE(status.out, "") << status.err;
+  const auto nodeimg_reads = json::parse(status.out)["unit"]["dropIns"].get<std::vector<std::string>>();
+  EXPECT_EQ(nodeimg_reads, systemd_reads) << "systemd: " << shown;
+  EXPECT_EQ(nodeimg_reads,
+            (std::vector<std::string>{"/run/systemd/system/rke2-.service.d/05-run.conf",
+                                      "/etc/systemd/system/rke2-.service.d/10-args.conf",
+                                      "/usr/local/lib/systemd/system/rke2-agent.service.d/20-both.conf",
+                                      "/usr/lib/systemd/system/service.d/30-type.conf"}));
+  EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("/etc/systemd/system/rke2-.service.d/10-args.conf:3"), std::string::npos) << apply.err;
+  EXPECT_FALSE(c.exists(kDropins + "/99-nodeimg.conf"));
+}
+
 }  // namespace
 }  // namespace nodeimg::testing

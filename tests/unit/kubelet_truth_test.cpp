@@ -107,6 +107,49 @@ TEST(K3sKubeletArgs, Rke2ConfigDirectoryAddsLaterValuesAndTheLastWins) {
   EXPECT_NE(o.plan.refusal.find("50-site.yaml:1"), std::string::npos) << o.plan.refusal;
 }
 
+// k3s's config files merge key by key: a later `kubelet-arg:` replaces the list, a
+// `kubelet-arg+:` adds to it (and starts it when nothing came before).
+TEST(K3sKubeletArgs, ALaterFileWithoutPlusReplacesTheList) {
+  auto tree = k3s_node("/usr/local/bin/k3s server");
+  tree.files["/etc/rancher/k3s/config.yaml"] = "kubelet-arg: [\"node-status-max-images=3\", \"v=2\"]\n";
+  tree.files["/etc/rancher/k3s/config.yaml.d/50-site.yaml"] = "kubelet-arg:\n  - \"v=4\"\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 50);  // config.yaml's flag never reaches kubelet
+  EXPECT_EQ(o.sources.flag("node-status-max-images"), nullptr);
+  EXPECT_TRUE(o.plan.refusal.empty()) << o.plan.refusal;
+  ASSERT_EQ(o.plan.changes.size(), 1u);
+  expect_idempotent(tree, o.plan);
+}
+
+TEST(K3sKubeletArgs, APlusAfterAReplacementAddsToTheReplacement) {
+  auto tree = k3s_node("/usr/local/bin/k3s server");
+  tree.files["/etc/rancher/k3s/config.yaml"] = "kubelet-arg: node-status-max-images=3\n";
+  tree.files["/etc/rancher/k3s/config.yaml.d/10-a.yaml"] = "kubelet-arg: [\"v=2\"]\n";
+  tree.files["/etc/rancher/k3s/config.yaml.d/20-b.yaml"] = "kubelet-arg+: [\"node-status-max-images=6\"]\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 6);
+  EXPECT_NE(o.plan.refusal.find("20-b.yaml:1"), std::string::npos) << o.plan.refusal;
+  ASSERT_NE(o.sources.flag("v"), nullptr);
+}
+
+TEST(K3sKubeletArgs, APlusWithNothingBeforeStartsTheList) {
+  auto tree = k3s_node("/usr/local/bin/k3s server");
+  tree.files["/etc/rancher/k3s/config.yaml"] = "write-kubeconfig-mode: \"0644\"\n";
+  tree.files["/etc/rancher/k3s/config.yaml.d/10-a.yaml"] = "kubelet-arg+: node-status-max-images=2\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 2);
+  EXPECT_NE(o.plan.refusal.find("10-a.yaml:1"), std::string::npos) << o.plan.refusal;
+}
+
+TEST(K3sKubeletArgs, TheCommandLineStillAddsAfterAReplacement) {
+  auto tree = k3s_node("/usr/local/bin/k3s server --kubelet-arg=node-status-max-images=8");
+  tree.files["/etc/rancher/k3s/config.yaml"] = "kubelet-arg: [\"node-status-max-images=3\"]\n";
+  tree.files["/etc/rancher/k3s/config.yaml.d/50-site.yaml"] = "kubelet-arg: [\"v=2\"]\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 8);
+  EXPECT_NE(o.plan.refusal.find("/etc/systemd/system/k3s.service:4"), std::string::npos) << o.plan.refusal;
+}
+
 TEST(K3sKubeletArgs, CommandLineComesAfterTheConfigFiles) {
   auto tree = k3s_node("/usr/local/bin/k3s server --kubelet-arg=node-status-max-images=-1");
   tree.files["/etc/rancher/k3s/config.yaml"] = "kubelet-arg: [\"node-status-max-images=9\"]\n";
@@ -350,6 +393,114 @@ TEST(UnitSemantics, AForeignFileWhereTheOverrideGoesIsARefusal) {
   auto o = survey(tree);
   EXPECT_TRUE(o.plan.changes.empty());
   EXPECT_NE(o.plan.refusal.find("nodeimg did not write it"), std::string::npos) << o.plan.refusal;
+}
+
+// systemd reads drop-ins also from the dash prefixes' directories (k3s-.service.d/ for
+// k3s-agent.service) and from the unit type's own (service.d/), merged with the unit's own
+// by file name; a name in an earlier directory hides the same name later.
+struct DropinNamesCase {
+  std::string name;
+  std::string unit;
+  std::vector<std::string> names;
+};
+
+void PrintTo(const DropinNamesCase& c, std::ostream* os) { *os << c.name << ": " << c.unit; }
+
+class DropinUnitNames : public ::testing::TestWithParam<DropinNamesCase> {};
+
+TEST_P(DropinUnitNames, AreTheOnesSystemdReads) { EXPECT_EQ(dropin_unit_names(GetParam().unit), GetParam().names); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Members, DropinUnitNames,
+    ::testing::Values(DropinNamesCase{"no_dash", "kubelet.service", {"kubelet.service"}},
+                      DropinNamesCase{"k3s_agent", "k3s-agent.service", {"k3s-agent.service", "k3s-.service"}},
+                      DropinNamesCase{"two_dashes", "foo-bar-baz.service",
+                                      {"foo-bar-baz.service", "foo-bar-.service", "foo-.service"}},
+                      DropinNamesCase{"microk8s", "snap.microk8s.daemon-kubelite.service",
+                                      {"snap.microk8s.daemon-kubelite.service", "snap.microk8s.daemon-.service"}},
+                      DropinNamesCase{"leading_dash_ends_the_walk", "-foo.service", {"-foo.service"}},
+                      DropinNamesCase{"instance", "foo@x.service", {"foo@x.service", "foo@.service"}},
+                      DropinNamesCase{"instance_with_dash",
+                                      "foo-bar@x.service",
+                                      {"foo-bar@x.service", "foo-bar@.service", "foo-.service", "foo-@x.service",
+                                       "foo-@.service"}}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST(UnitDropins, TheDirectoriesAreReadInSystemdsOrderTypeLevelLast) {
+  const auto dirs = unit_dropin_dirs("k3s-agent.service");
+  ASSERT_EQ(dirs.size(), 3 * unit_search_path().size());
+  EXPECT_EQ(dirs[0], "/etc/systemd/system/k3s-agent.service.d");
+  EXPECT_EQ(dirs[1], "/etc/systemd/system/k3s-.service.d");
+  EXPECT_EQ(dirs[2], "/run/systemd/system/k3s-agent.service.d");
+  EXPECT_EQ(dirs[2 * unit_search_path().size()], "/etc/systemd/system/service.d");
+  EXPECT_EQ(dirs.back(), "/lib/systemd/system/service.d");
+}
+
+const std::string kExtraArgsUnit = "[Service]\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml $KUBELET_EXTRA_ARGS\n";
+
+TEST(UnitDropins, ATypeLevelDropInDecidesAndGetsACopyForKubeletOnly) {
+  MemoryTree tree;
+  tree.files["/lib/systemd/system/kubelet.service"] = kExtraArgsUnit;
+  tree.files["/var/lib/kubelet/config.yaml"] = kHead;
+  const std::string shared = "[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--node-status-max-images=5\n";
+  tree.files["/etc/systemd/system/service.d/50-site.conf"] = shared;
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 5);
+  ASSERT_EQ(o.plan.changes.size(), 1u) << o.plan.refusal;
+  const auto& c = o.plan.changes[0];
+  EXPECT_EQ(c.path, "/etc/systemd/system/kubelet.service.d/50-site.conf");
+  EXPECT_TRUE(c.own);
+  EXPECT_NE(c.reason.find("shared with other units"), std::string::npos) << c.reason;
+  EXPECT_NE(c.after->find("KUBELET_EXTRA_ARGS=--node-status-max-images=-1"), std::string::npos) << *c.after;
+  expect_idempotent(tree, o.plan);
+  EXPECT_EQ(tree.files.at("/etc/systemd/system/service.d/50-site.conf"), shared);  // other services keep it
+}
+
+TEST(UnitDropins, APrefixDropInOfK3sAgentDecides) {
+  MemoryTree tree;
+  tree.files["/etc/systemd/system/k3s-agent.service"] = "[Service]\nExecStart=/usr/local/bin/k3s agent\n";
+  tree.files["/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/00-k3s-defaults.conf"] = kHead;
+  tree.files["/etc/systemd/system/k3s-.service.d/10-args.conf"] =
+      "[Service]\nExecStart=\nExecStart=/usr/local/bin/k3s agent --kubelet-arg=node-status-max-images=4\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 4);
+  EXPECT_TRUE(o.plan.changes.empty());
+  EXPECT_NE(o.plan.refusal.find("/etc/systemd/system/k3s-.service.d/10-args.conf:3"), std::string::npos)
+      << o.plan.refusal;
+}
+
+TEST(UnitDropins, ALaterNameInServiceDOverridesTheUnitsOwnDropIn) {
+  auto tree = kubeadm_like();
+  tree.files["/etc/systemd/system/kubelet.service.d/10-kubeadm.conf"] =
+      "[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--node-status-max-images=3\n"
+      "ExecStart=\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml $KUBELET_EXTRA_ARGS\n";
+  tree.files["/lib/systemd/system/service.d/90-late.conf"] = "[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--node-status-max-images=6\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 6);
+  ASSERT_NE(change_of(o.plan, "/etc/systemd/system/kubelet.service.d/90-late.conf"), nullptr) << o.plan.refusal;
+  expect_idempotent(tree, o.plan);
+}
+
+TEST(UnitDropins, TheUnitsOwnNameInAnyDirectoryHidesTheTypeLevelOneOfTheSameName) {
+  MemoryTree tree;
+  tree.files["/lib/systemd/system/kubelet.service"] = kExtraArgsUnit;
+  tree.files["/var/lib/kubelet/config.yaml"] = kHead;
+  tree.files["/etc/systemd/system/service.d/50-x.conf"] = "[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--node-status-max-images=5\n";
+  tree.files["/lib/systemd/system/kubelet.service.d/50-x.conf"] = "[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--node-status-max-images=7\n";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 7);
+  EXPECT_EQ(o.sources.unit->drop_ins, (std::vector<std::string>{"/lib/systemd/system/kubelet.service.d/50-x.conf"}));
+}
+
+TEST(UnitDropins, AMaskOfTheSameNameHidesATypeLevelDropIn) {
+  MemoryTree tree;
+  tree.files["/lib/systemd/system/kubelet.service"] = kExtraArgsUnit;
+  tree.files["/var/lib/kubelet/config.yaml"] = kHead;
+  tree.files["/etc/systemd/system/service.d/50-x.conf"] = "[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--node-status-max-images=5\n";
+  tree.links["/etc/systemd/system/kubelet.service.d/50-x.conf"] = "/dev/null";
+  auto o = survey(tree);
+  EXPECT_EQ(o.plan.settings[0].effective, 50);
+  EXPECT_TRUE(o.sources.unit->drop_ins.empty());
 }
 
 // ---- 3. kubelet flag syntax -------------------------------------------------------------

@@ -172,17 +172,67 @@ Result<void> walk_dropins(const FileTree& files, const std::string& dir, std::ve
   return {};
 }
 
-// Drop-ins: one name in a higher-priority directory masks the same name below (a link
-// to /dev/null hides it entirely); the survivors apply in name order.
+}  // namespace
+
+// systemd's drop-in directory names for a unit (dropin.c): the unit's own, its template's
+// (foo@.service for foo@x.service), then each dash prefix, most specific first
+// (foo-bar-baz.service: foo-bar-.service, foo-.service); a leading dash ends the walk.
+std::vector<std::string> dropin_unit_names(const std::string& name) {
+  std::vector<std::string> out = {name};
+  const auto dot = name.rfind('.');
+  if (dot == std::string::npos || dot == 0) return out;
+  const std::string type = name.substr(dot + 1);
+  const std::string stem = name.substr(0, dot);  // "foo-bar@x" or "foo-bar"
+  const auto at = stem.find('@');
+  const std::string instance = at == std::string::npos ? "" : stem.substr(at + 1);
+  if (at != std::string::npos && !instance.empty()) {
+    auto from_template = dropin_unit_names(stem.substr(0, at + 1) + "." + type);
+    out.insert(out.end(), from_template.begin(), from_template.end());
+  }
+  std::string prefix = stem.substr(0, at);
+  bool chopped = false;
+  for (;;) {
+    const auto dash = prefix.rfind('-');
+    if (dash == std::string::npos || dash == 0) return out;
+    if (dash + 1 < prefix.size() || chopped) {
+      prefix.resize(dash + 1);
+      break;
+    }
+    prefix.resize(dash);  // a trailing dash (this is already a prefix name): chop it once
+    chopped = true;
+  }
+  const std::string built = prefix + (instance.empty() ? "" : "@" + instance) + "." + type;
+  auto more = dropin_unit_names(built);
+  out.insert(out.end(), more.begin(), more.end());
+  return out;
+}
+
+// Every directory systemd reads drop-ins of `name` from, highest precedence first: in each
+// search-path directory the unit's own names (above), then, after all of them, the unit
+// type's directory (service.d) in each search-path directory.
+std::vector<std::string> unit_dropin_dirs(const std::string& name) {
+  std::vector<std::string> dirs{};
+  const auto names = dropin_unit_names(name);
+  for (const auto& root : unit_search_path())
+    for (const auto& n : names) dirs.push_back(root + "/" + n + ".d");
+  if (const auto dot = name.rfind('.'); dot != std::string::npos)
+    for (const auto& root : unit_search_path()) dirs.push_back(root + "/" + name.substr(dot + 1) + ".d");
+  return dirs;
+}
+
+namespace {
+
+// Drop-ins: a file name in an earlier directory of unit_dropin_dirs hides the same name
+// later (a link to /dev/null hides it entirely); the survivors apply in name order,
+// whichever directory they are in.
 Result<std::vector<std::string>> collect_unit_dropins(const FileTree& files, const std::string& name) {
   std::map<std::string, std::string> dropins;  // name -> path ("" = masked)
-  for (auto it = unit_search_path().rbegin(); it != unit_search_path().rend(); ++it) {
-    const std::string dir = *it + "/" + name + ".d";
+  for (const auto& dir : unit_dropin_dirs(name)) {
     auto entries = files.list(dir);
     if (!entries) return std::unexpected(entries.error());
     if (!*entries) continue;
     for (const auto& e : **entries) {
-      if (e.is_directory || !e.name.ends_with(".conf")) continue;
+      if (e.is_directory || !e.name.ends_with(".conf") || dropins.contains(e.name)) continue;
       auto link = files.read_link(dir + "/" + e.name);
       if (!link) return std::unexpected(link.error());
       const bool masked = *link && normalize_path(**link, dir) == "/dev/null";
@@ -491,8 +541,15 @@ void kubelet_command_line(const DiscoveryOptions& options, const UnitCommand& co
 }
 
 // `kubelet-arg` entries of one k3s/RKE2 config file: a list or a single string.
-Result<std::vector<Flag>> rancher_config_args(const std::string& path, const std::string& text) {
-  std::vector<Flag> out{};
+// One top-level `kubelet-arg:` entry of a k3s/RKE2 config file: its flags replace what the
+// files before it said; `kubelet-arg+:` adds to them (k3s's pkg/configfilearg).
+struct KubeletArgEntry {
+  bool append = false;
+  std::vector<Flag> flags{};
+};
+
+Result<std::vector<KubeletArgEntry>> rancher_config_args(const std::string& path, const std::string& text) {
+  std::vector<KubeletArgEntry> out{};
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -504,13 +561,15 @@ Result<std::vector<Flag>> rancher_config_args(const std::string& path, const std
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     if (key != "kubelet-arg" && key != "kubelet-arg+") continue;
+    KubeletArgEntry entry{.append = key.ends_with('+')};
     auto add = [&](const YAML::Node& n) {
-      out.push_back(kubelet_arg_flag(n.Scalar(), {path, static_cast<std::size_t>(n.Mark().line) + 1}, why));
+      entry.flags.push_back(kubelet_arg_flag(n.Scalar(), {path, static_cast<std::size_t>(n.Mark().line) + 1}, why));
     };
     if (kv.second.IsScalar()) add(kv.second);
     if (kv.second.IsSequence())
       for (const auto& item : kv.second)
         if (item.IsScalar()) add(item);
+    out.push_back(std::move(entry));
   }
   return out;
 }
@@ -540,8 +599,9 @@ std::string rancher_config_yaml(const Distribution& distro, const UnitCommand& c
 }
 
 // k3s/RKE2: kubelet flags come from `kubelet-arg` in config.yaml, then config.yaml.d/*.yaml
-// (beside it, whatever its path) in name order, then `--kubelet-arg` on their command line;
-// the last one wins.
+// (beside it, whatever its path) in name order — a `kubelet-arg:` replaces the list the
+// files before it made, a `kubelet-arg+:` adds to it — then `--kubelet-arg` on their
+// command line; of the flags that remain, the last one wins.
 Result<void> embedded_kubelet_args(const FileTree& files, const UnitCommand& command, Sources& sources) {
   const auto distro = embedding_distribution(sources.unit->name);
   const std::string config_yaml = rancher_config_yaml(*distro, command);
@@ -558,16 +618,23 @@ Result<void> embedded_kubelet_args(const FileTree& files, const UnitCommand& com
   if (!entries) return std::unexpected(entries.error());
   for (const auto& e : entries->value_or(std::vector<DirEntry>{}))
     if (!e.is_directory && yaml_name(e.name)) paths.push_back(config_yaml + ".d/" + e.name);
+  std::vector<Flag> from_files{};
+  bool defined = false;  // some file has set kubelet-arg (a `+` then adds to it)
   for (const auto& path : paths) {
     auto content = files.read(path);
     if (!content) return std::unexpected(content.error());
     if (!*content) continue;
     sources.contents[path] = **content;
     sources.rancher_configs.push_back(path);
-    auto args = rancher_config_args(path, **content);
-    if (!args) return std::unexpected(args.error());
-    sources.flags.insert(sources.flags.end(), args->begin(), args->end());
+    auto entries_of_file = rancher_config_args(path, **content);
+    if (!entries_of_file) return std::unexpected(entries_of_file.error());
+    for (auto& entry : *entries_of_file) {
+      if (!entry.append || !defined) from_files.clear();
+      defined = true;
+      from_files.insert(from_files.end(), entry.flags.begin(), entry.flags.end());
+    }
   }
+  sources.flags.insert(sources.flags.end(), from_files.begin(), from_files.end());
   sources.flags.insert(sources.flags.end(), cli.begin(), cli.end());
   if (!sources.flags.empty()) sources.argv_from = distro->name + " kubelet-arg";
   return {};

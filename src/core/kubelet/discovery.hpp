@@ -118,6 +118,12 @@ inline constexpr std::string_view kMicrok8sUnit = "snap.microk8s.daemon-kubelite
 const std::vector<std::string>& unit_search_path();
 // Unit directories whose files belong to packages: never edited in place.
 bool is_vendor_unit_path(std::string_view path);
+// The names whose `.d` directories hold drop-ins of unit `name`, most specific first: the
+// name, its template's, its dash prefixes' (k3s-agent.service: k3s-.service).
+std::vector<std::string> dropin_unit_names(const std::string& name);
+// Every drop-in directory of unit `name`, highest precedence first (systemd's order: the
+// names above in each unit directory, then the type's own, service.d, in each).
+std::vector<std::string> unit_dropin_dirs(const std::string& name);
 
 // `path` made absolute against `working_dir` and lexically cleaned ("//", "/./", "..",
 // a trailing slash), as the kernel would resolve it without symlinks.

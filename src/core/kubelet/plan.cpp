@@ -310,14 +310,24 @@ std::string logical_line_text(std::string_view text, std::size_t line) {
   return out;
 }
 
-// A flag in a package's unit file (/lib, /usr/lib) is never edited there: a vendor
-// drop-in gets an edited copy of the same name under /etc (which hides it); the vendor
+// A drop-in kubelet's unit shares with other units (service.d/, a dash prefix's
+// k3s-.service.d/): editing it would change them too.
+bool shared_dropin(const Sources& sources, std::string_view path) {
+  const std::string own_dir = "/" + sources.unit->name + ".d/";
+  return path != sources.unit->fragment && path.find(own_dir) == std::string_view::npos;
+}
+
+// A flag in a package's unit file (/lib, /usr/lib) or in a shared drop-in is never edited
+// there: a drop-in gets an edited copy of the same name in /etc/systemd/system/UNIT.d/
+// (which hides it, for this unit only: systemd reads that directory first); the vendor
 // unit file gets an override drop-in that sets the edited directives again.
 Result<FileChange> vendor_override(const FileTree& files, const DiscoveryOptions& options, const Sources& sources,
                                    const std::string& path, const std::string& edited, const std::set<std::size_t>& lines) {
   const std::string unit = sources.unit->name;
   const std::string dir = "/etc/systemd/system/" + unit + ".d/";
-  FileChange c{.reason = "override of the vendor unit file " + path, .unit_file = true, .own = true};
+  const std::string what = shared_dropin(sources, path) ? "the drop-in " + path + " (shared with other units)"
+                                                       : "the vendor unit file " + path;
+  FileChange c{.reason = "override of " + what, .unit_file = true, .own = true};
   std::string content = fmt::format("{} (nodeimg kubelet apply): overrides {}\n", kOwnMarker, path);
   if (path == sources.unit->fragment) {
     c.path = dir + "99-nodeimg-override.conf";
@@ -357,7 +367,7 @@ Result<void> plan_text_edits(const FileTree& files, const DiscoveryOptions& opti
       lines.insert(e->line);
     }
     const bool unit_file = is_unit_path(sources, path);
-    if (unit_file && is_vendor_unit_path(path)) {
+    if (unit_file && (is_vendor_unit_path(path) || shared_dropin(sources, path))) {
       auto c = vendor_override(files, options, sources, path, text, lines);
       if (!c) return std::unexpected(c.error());
       result.changes.push_back(std::move(*c));
