@@ -86,17 +86,20 @@ Result<ReferencePattern> ReferencePattern::parse(const std::string& text) {
   } else {
     if (text.empty()) return fail("empty pattern");
     p.matcher_ = text;
+    p.normalized_glob_ = normalize_reference(text);
   }
   return p;
 }
 
-bool ReferencePattern::matches(std::string_view reference) const {
-  const std::string normalized = normalize_reference(reference);
+bool ReferencePattern::matches(std::string_view reference) const { return matches(reference, normalize_reference(reference)); }
+
+bool ReferencePattern::matches(std::string_view reference, std::string_view normalized) const {
   if (const auto* re = std::get_if<std::regex>(&matcher_))
-    return std::regex_match(reference.begin(), reference.end(), *re) || std::regex_match(normalized, *re);
+    return std::regex_match(reference.begin(), reference.end(), *re) ||
+           (normalized != reference && std::regex_match(normalized.begin(), normalized.end(), *re));
   const auto& glob = std::get<std::string>(matcher_);
   // A short pattern ("busybox:*") matches the normalized reference too.
-  return glob_match(glob, reference) || glob_match(glob, normalized) || glob_match(normalize_reference(glob), normalized);
+  return glob_match(glob, reference) || glob_match(glob, normalized) || glob_match(normalized_glob_, normalized);
 }
 
 }  // namespace nodeimg::gc
