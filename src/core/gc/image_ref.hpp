@@ -48,6 +48,10 @@ class ReferencePattern {
   std::string text_;
   std::variant<std::string, std::regex> matcher_;
   std::string normalized_glob_;  // normalize_reference of a glob, computed once
+  // What every string the regex matches starts with (see literal_prefix): a reference
+  // without it is refused without running the regex, which is most of a plan's cost when
+  // a keep rule is a regex and most images are not in its repository.
+  std::string regex_prefix_;
 };
 
 bool glob_match(std::string_view pattern, std::string_view text);

@@ -631,7 +631,10 @@ const ReferencePattern* keep_rule_of(const Image& image, std::span<const std::st
   refs.reserve(image.tags.size() + image.digests.size() + 1);
   for (std::size_t k = 0; k < image.tags.size(); ++k) refs.push_back({.as_written = image.tags[k], .normalized = normalized_tags[k]});
   for (const auto& d : image.digests) refs.push_back({.as_written = d, .normalized = made.emplace_back(normalize_reference(d))});
-  refs.push_back({.as_written = image.id, .normalized = made.emplace_back(normalize_reference(image.id))});
+  // An id ("sha256:…") is its own normalized form.
+  refs.push_back({.as_written = image.id,
+                  .normalized = image.id.starts_with("sha256:") ? std::string_view(image.id)
+                                                                : std::string_view(made.emplace_back(normalize_reference(image.id)))});
   for (const auto& pattern : keep)
     for (const Ref& r : refs)
       if (pattern.matches(r.as_written, r.normalized)) return &pattern;
