@@ -137,7 +137,7 @@ void BM_PlanScale(benchmark::State& state) {
   state.SetComplexityN(state.range(0));
   state.counters["planned"] = static_cast<double>(removals);
 }
-BENCHMARK(BM_PlanScale)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Complexity();
+BENCHMARK(BM_PlanScale)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Complexity(benchmark::oNLogN);
 
 void BM_UpdateHistory(benchmark::State& state) {
   const Node node = make_node(static_cast<std::size_t>(state.range(0)));
