@@ -49,8 +49,8 @@ class ReferencePattern {
   std::variant<std::string, std::regex> matcher_;
   std::string normalized_glob_;  // normalize_reference of a glob, computed once
   // What every string the regex matches starts with (see literal_prefix): a reference
-  // without it is refused without running the regex, which is most of a plan's cost when
-  // a keep rule is a regex and most images are not in its repository.
+  // without it is refused without running the regex (an eighth of a plan's instructions in
+  // BM_PlanScale at 10k images, where most images are not in the regex's repository).
   std::string regex_prefix_;
 };
 
