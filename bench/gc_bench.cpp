@@ -122,6 +122,23 @@ void BM_PlanCollection(benchmark::State& state) {
 }
 BENCHMARK(BM_PlanCollection)->Arg(100)->Arg(500)->Arg(2000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
+// The planner's growth from 1k to 100k images (bench/planner-scale prints the exponent k in
+// cpu ~ n^k between sizes, and Google Benchmark's fit). The node is built once per size,
+// outside the timing; each iteration plans it from scratch, as one `nodeimg gc` run does.
+void BM_PlanScale(benchmark::State& state) {
+  const Node node = make_node(static_cast<std::size_t>(state.range(0)));
+  const gc::History history = gc::update_history(node.history, node.inventory, kNow);
+  std::size_t removals = 0;
+  for (auto _ : state) {
+    auto plan = gc::plan_collection(node.inventory, history, node.policy, kNow);
+    removals = plan.removals();
+    benchmark::DoNotOptimize(plan);
+  }
+  state.SetComplexityN(state.range(0));
+  state.counters["planned"] = static_cast<double>(removals);
+}
+BENCHMARK(BM_PlanScale)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Complexity(benchmark::oNLogN);
+
 void BM_UpdateHistory(benchmark::State& state) {
   const Node node = make_node(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {

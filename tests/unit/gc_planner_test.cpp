@@ -900,11 +900,19 @@ TEST(ReferenceIndexProperty, LookupIsExactlyTheImagesRefersToAccepts) {
     }
     images_made += images.size();
     const ReferenceIndex index(images);
+    // The planner's way: normalized tags made by the caller.
+    std::vector<std::vector<std::string>> normalized(images.size());
+    ReferenceIndex given;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      for (const auto& t : images[i].tags) normalized[i].push_back(normalize_reference(t));
+      given.add(images[i], i, normalized[i]);
+    }
     for (const auto& ref : refs) {
       std::vector<std::size_t> expected;
       for (std::size_t i = 0; i < images.size(); ++i)
         if (refers_to(images[i], ref)) expected.push_back(i);
       ASSERT_EQ(index.lookup(ref), expected) << "seed " << seed << ", reference \"" << ref << "\"";
+      ASSERT_EQ(given.lookup(ref), expected) << "seed " << seed << ", reference \"" << ref << "\" (normalized given)";
       ++checked;
       matched += expected.empty() ? 0 : 1;
     }
@@ -1092,6 +1100,179 @@ TEST(GcPlannerReasons, AReserveIsRemoveIfNeededAndCarriesTheThresholdCode) {
   EXPECT_EQ(decision(plan.images, id_of('b')).code, ReasonCode::Lru);
   EXPECT_EQ(decision(plan.images, id_of('b')).lru_rank, 2u);
   EXPECT_EQ(plan.reserves(), 1u);
+}
+
+
+// ---------------------------------------------------------------------------------------
+// A large node, planned and checked against the specifications one image at a time
+
+// The protection the planner must give `image` (as the plan lists its references: tags, then
+// digests, each sorted), worked out the slow way: refers_to over every remaining user and
+// prepull entry, ReferencePattern::matches(reference) over every rule and reference,
+// repository_of over every tag. The planner gets the same answers from its reference index,
+// references normalized once, and keepNewest lists built only for configured repositories.
+struct Expected {
+  ReasonCode code = ReasonCode::NotNeeded;  // NotNeeded: a candidate
+  std::string rule{};
+};
+
+struct Node {
+  const Inventory& inv;
+  const std::vector<Image>& images;  // merged by id
+  const History& history;
+  const Policy& policy;
+  std::vector<std::string> gone_c;   // the containers and sandboxes the plan removes
+  std::vector<std::string> gone_s;
+};
+
+Expected expected_protection(const Image& image, const Node& node) {
+  const auto& [inv, images, history, p, gone_c, gone_s] = node;
+  auto gone = [](const std::vector<std::string>& v, const std::string& id) { return std::find(v.begin(), v.end(), id) != v.end(); };
+  auto hist = [&](const std::string& id) {
+    auto it = history.find(id);
+    return it == history.end() ? ImageHistory{kNow, kNow} : it->second;
+  };
+  if (image.pinned) return {.code = ReasonCode::Pinned};
+  for (const auto& s : inv.sandbox_images)
+    if (refers_to(image, s)) return {.code = ReasonCode::Sandbox};
+  for (const auto& c : inv.containers)  // the inventory is in id order: the first user is the one named
+    if (!gone(gone_c, c.id) && !gone(gone_s, c.sandbox_id) && (refers_to(image, c.image_id) || refers_to(image, c.image)))
+      return {.code = ReasonCode::InUse, .rule = c.name};
+  std::vector<std::string> refs = image.tags;
+  refs.insert(refs.end(), image.digests.begin(), image.digests.end());
+  refs.push_back(image.id);
+  for (const auto& k : p.keep)
+    for (const auto& r : refs)
+      if (k.matches(r)) return {.code = ReasonCode::Keep, .rule = k.text()};
+  for (const auto& pre : p.prepull)
+    if (refers_to(image, pre)) return {.code = ReasonCode::Prepull, .rule = pre};
+  for (const auto& [repo, n] : p.keep_newest) {  // configured already normalized: one entry per repository
+    auto of_repo = [&](const Image& i) {
+      return std::any_of(i.tags.begin(), i.tags.end(), [&](const std::string& t) { return repository_of(t) == repo; });
+    };
+    if (!of_repo(image)) continue;
+    int newer = 0;
+    for (const auto& other : images)
+      if (other.id != image.id && of_repo(other) && lru_before(hist(image.id), image.id, hist(other.id), other.id)) ++newer;
+    if (newer < n) return {.code = ReasonCode::KeepNewest, .rule = repo};
+  }
+  if (kNow - hist(image.id).first_seen < p.min_age) return {.code = ReasonCode::TooYoung};
+  return {};
+}
+
+TEST(GcPlannerLarge, EveryDecisionOnAGeneratedNodeOf1500ImagesIsWhatTheSpecificationsSay) {
+  std::mt19937_64 rng(20261130);
+  auto below = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const char* registries[] = {"docker.io/library", "ghcr.io/org", "registry.example.com/team", "quay.io/prom"};
+  const std::string hex_digits = "0123456789abcdef";
+  auto hex = [&] {
+    std::string h;
+    for (int i = 0; i < 64; ++i) h += hex_digits[below(16)];
+    return h;
+  };
+  const std::size_t n = 1500, repos = n / 5;
+  World w;
+  Inventory& inv = w.inv;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t r = below(repos);
+    const std::string repo = fmt::format("{}/app{}", registries[r % 4], r);
+    const std::string short_repo = r % 4 == 0 ? fmt::format("app{}", r) : repo;  // Docker Hub's short form
+    Image im;
+    im.id = "sha256:" + hex();
+    im.tags.push_back(fmt::format("{}:v{}", below(3) == 0 ? short_repo : repo, i));
+    if (below(4) == 0) im.tags.push_back(fmt::format("{}:latest-{}", repo, i));  // after "v…": not sorted
+    if (below(2) == 0) im.digests.push_back(repo + "@sha256:" + hex());
+    im.size = 1'000'000 + rng() % 500'000'000;
+    im.pinned = below(50) == 0;
+    if (below(5) != 0) {
+      const Seconds first = kNow - static_cast<Seconds>(below(90 * kDay));
+      w.history[im.id] = {first, first + static_cast<Seconds>(below(static_cast<std::size_t>(kNow - first) + 1))};
+    }
+    inv.images.push_back(std::move(im));
+  }
+  for (std::size_t i = 0; i < n / 30; ++i) {  // listed twice, with another tag
+    Image again = inv.images[below(n)];
+    again.tags = {again.tags.front() + "-again"};
+    again.pinned = false;
+    inv.images.push_back(std::move(again));
+  }
+  for (std::size_t s = 0; s < n / 10; ++s)
+    inv.sandboxes.push_back(sandbox(fmt::format("sb{:04}", s), below(5) != 0, kNow - static_cast<Seconds>(below(30 * kDay))));
+  for (std::size_t c = 0; c < n / 4; ++c) {
+    const Image& im = inv.images[below(n)];
+    const std::vector<ContainerState> states = {ContainerState::Running, ContainerState::Exited, ContainerState::Created};
+    Container ct = container(fmt::format("c{:04}", c), below(2) == 0 ? im.tags.front() : im.id.substr(below(2) == 0 ? 0 : 7),
+                             states[below(3)], kNow - static_cast<Seconds>(below(3 * kHour)),
+                             fmt::format("sb{:04}", below(n / 10)));
+    if (below(3) == 0) ct.image_id = im.id;
+    inv.containers.push_back(std::move(ct));
+  }
+  std::sort(inv.containers.begin(), inv.containers.end(), [](const Container& a, const Container& b) { return a.id < b.id; });
+  inv.sandbox_images = {inv.images[7].tags.front()};
+  inv.usage = disk(100 * kGiB, 15 * kGiB);
+  Policy& p = w.policy;
+  p.min_age = kDay;
+  p.max_images = n / 2;
+  p.max_unused_age = 60 * kDay;
+  for (const auto* pattern : {"ghcr.io/org/app1*:*", "regex:^quay\\.io/prom/app[0-9]+:v1[0-9]$", "app4*:*", "*@sha256:0*"})
+    p.keep.push_back(*ReferencePattern::parse(pattern));
+  p.keep_newest[repository_of("app8")] = 3;
+  p.keep_newest["registry.example.com/team/app2"] = 2;
+  p.prepull = {inv.images[11].tags.front(), inv.images[12].id.substr(7)};
+
+  const Plan plan = plan_collection(inv, w.history, p, kNow);
+  // The images as the planner must see them: every listing of an id merged, references sorted.
+  std::map<std::string, Image> by_id;
+  for (const auto& im : inv.images) {
+    Image& m = by_id[im.id];
+    m.id = im.id;
+    m.tags.insert(m.tags.end(), im.tags.begin(), im.tags.end());
+    m.digests.insert(m.digests.end(), im.digests.begin(), im.digests.end());
+    m.pinned = m.pinned || im.pinned;
+  }
+  std::vector<Image> images;
+  for (auto& [id, m] : by_id) {
+    for (auto* v : {&m.tags, &m.digests}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    images.push_back(m);
+  }
+  const Node node{.inv = inv, .images = images, .history = w.history, .policy = p,
+                  .gone_c = removed(plan.containers), .gone_s = removed(plan.sandboxes)};
+  std::map<ReasonCode, std::size_t> seen;
+  std::size_t checked = 0;
+  for (const Decision& d : plan.images) {
+    const Image& merged = by_id.at(d.id);
+    std::vector<std::string> refs = merged.tags;
+    refs.insert(refs.end(), merged.digests.begin(), merged.digests.end());
+    ASSERT_EQ(d.refs, refs) << d.id;
+    const Expected e = expected_protection(merged, node);
+    if (e.code == ReasonCode::NotNeeded) {
+      EXPECT_NE(d.lru_rank, 0u) << d.id << ": " << d.reason;
+    } else {
+      EXPECT_EQ(d.code, e.code) << d.id << ": " << d.reason;
+      if (!e.rule.empty()) {
+        EXPECT_EQ(d.rule, e.rule) << d.id << ": " << d.reason;
+      }
+      EXPECT_FALSE(d.remove) << d.id;
+    }
+    ++seen[e.code];
+    ++checked;
+    if (HasFailure()) return;
+  }
+  EXPECT_EQ(checked, n);
+  // Every kind of protection occurs, and candidates too: the comparison is not vacuous.
+  for (const ReasonCode code : {ReasonCode::Pinned, ReasonCode::Sandbox, ReasonCode::InUse, ReasonCode::Keep,
+                                ReasonCode::Prepull, ReasonCode::KeepNewest, ReasonCode::TooYoung, ReasonCode::NotNeeded})
+    EXPECT_GT(seen[code], 0u) << to_string(code);
+
+  World shuffled = w;
+  std::shuffle(shuffled.inv.images.begin(), shuffled.inv.images.end(), rng);
+  std::shuffle(shuffled.inv.containers.begin(), shuffled.inv.containers.end(), rng);
+  std::shuffle(shuffled.inv.sandboxes.begin(), shuffled.inv.sandboxes.end(), rng);
+  for (auto& im : shuffled.inv.images) std::reverse(im.tags.begin(), im.tags.end());
+  expect_same_plan(plan, plan_collection(shuffled.inv, shuffled.history, shuffled.policy, kNow));
 }
 
 }  // namespace

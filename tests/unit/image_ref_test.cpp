@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <string>
+#include <vector>
+
 #include "core/gc/image_ref.hpp"
 #include "support/param_names.hpp"
 
@@ -91,6 +95,35 @@ TEST(ReferencePattern, RegexAlsoMatchesTheNormalizedForm) {
   auto p = ReferencePattern::parse("regex:docker\\.io/library/busybox:.*");
   ASSERT_TRUE(p);
   EXPECT_TRUE(p->matches("busybox:1.36"));
+}
+
+// A regex rule refuses a reference that lacks the regex's literal prefix without running the
+// regex: over tricky patterns (quantified, optional, escaped, alternatives, anchors, classes)
+// and references that share or miss their beginnings, the answer is exactly std::regex's.
+TEST(ReferencePattern, RegexAnswersAreExactlyStdRegexMatchOnTheReferenceOrItsNormalizedForm) {
+  const std::vector<std::string> regexes = {
+      "^quay\\.io/prom/app[0-9]+:v1[0-9]$", "quay\\.io/prom/.*", "ghcr.io/org/app:v1", "ab?c.*", "abc*", "a{2}b.*",
+      "docker\\.io/library/busybox:.*", "busybox:1|nginx:.*", "^(ghcr|quay)\\.io/.*", "[a-z]+:[0-9]", "\\w+/.*",
+      "docker\\.io/library/app4\\.?.*", "^^docker.*", "x*", ".*", "ghcr\\.io/org/app@sha256:[0-9a-f]{64}",
+      "registry\\.local:5000/.*", "docker\\.io/library/busybox:1\\.36$"};
+  const std::vector<std::string> refs = {
+      "quay.io/prom/app12:v13", "quay.io/prom/app1:v2", "quayXio/prom/app1:v13", "quay.io/prom", "ghcr.io/org/app:v1",
+      "ghcrXio/org/app:v1", "ac", "abc", "abbc", "ab", "aab", "aabxyz", "busybox:1", "busybox:1.36", "nginx:1", "nginx",
+      "docker.io/library/busybox:1.36", "docker.io/library/app4:v1", "app4:v1", "app4.x", "docker.io/library/app4x:1",
+      "ghcr.io/org/app@sha256:" + std::string(64, 'a'), "registry.local:5000/team/svc:1", "", "x", "xxx", "sha256:" + std::string(64, 'b')};
+  std::size_t matched = 0, refused = 0;
+  for (const auto& text : regexes) {
+    auto p = ReferencePattern::parse("regex:" + text);
+    ASSERT_TRUE(p) << text << ": " << p.error().message;
+    const std::regex re(text, std::regex::ECMAScript);
+    for (const auto& ref : refs) {
+      const bool expected = std::regex_match(ref, re) || std::regex_match(normalize_reference(ref), re);
+      EXPECT_EQ(p->matches(ref), expected) << "regex " << text << ", reference " << ref;
+      (expected ? matched : refused) += 1;
+    }
+  }
+  EXPECT_GT(matched, 40u);
+  EXPECT_GT(refused, 200u);
 }
 
 TEST(ReferencePattern, InvalidRegexIsAnError) {

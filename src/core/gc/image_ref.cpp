@@ -73,6 +73,40 @@ bool glob_match(std::string_view p, std::string_view t) {
   return pi == p.size();
 }
 
+namespace {
+
+bool is_plain_literal(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' || c == ':' ||
+         c == '@' || c == '=' || c == ',' || c == '%' || c == '-';
+}
+
+// The literal text an ECMAScript regular expression, matched against a whole string, requires
+// that string to start with: after an optional leading '^', the characters that stand for
+// themselves (letters, digits, some punctuation, and escaped punctuation such as "\."), up to
+// the first anything else; a character followed by a quantifier does not count, and a
+// pattern with '|' anywhere has no prefix (an alternative may start differently). Shorter
+// than the truth is always safe: "" refuses nothing.
+std::string literal_prefix(std::string_view re) {
+  if (re.find('|') != std::string_view::npos) return "";
+  std::string prefix;
+  std::size_t i = re.starts_with('^') ? 1 : 0;
+  while (i < re.size()) {
+    if (is_plain_literal(re[i])) {
+      prefix += re[i++];
+    } else if (re[i] == '\\' && i + 1 < re.size() && std::string_view(".-/:@+*?()[]{}^$\\").find(re[i + 1]) != std::string_view::npos) {
+      prefix += re[i + 1];
+      i += 2;
+    } else {
+      // A quantifier applies to the last literal: it may be absent or repeated.
+      if ((re[i] == '*' || re[i] == '+' || re[i] == '?' || re[i] == '{') && !prefix.empty()) prefix.pop_back();
+      return prefix;
+    }
+  }
+  return prefix;
+}
+
+}  // namespace
+
 Result<ReferencePattern> ReferencePattern::parse(const std::string& text) {
   ReferencePattern p;
   p.text_ = text;
@@ -80,23 +114,30 @@ Result<ReferencePattern> ReferencePattern::parse(const std::string& text) {
     if (text.size() == 6) return fail("empty regular expression");
     try {
       p.matcher_ = std::regex(text.substr(6), std::regex::ECMAScript);
+      p.regex_prefix_ = literal_prefix(std::string_view(text).substr(6));
     } catch (const std::regex_error& e) {
       return fail(fmt::format("invalid regular expression \"{}\": {}", text.substr(6), e.what()));
     }
   } else {
     if (text.empty()) return fail("empty pattern");
     p.matcher_ = text;
+    p.normalized_glob_ = normalize_reference(text);
   }
   return p;
 }
 
-bool ReferencePattern::matches(std::string_view reference) const {
-  const std::string normalized = normalize_reference(reference);
-  if (const auto* re = std::get_if<std::regex>(&matcher_))
-    return std::regex_match(reference.begin(), reference.end(), *re) || std::regex_match(normalized, *re);
+bool ReferencePattern::matches(std::string_view reference) const { return matches(reference, normalize_reference(reference)); }
+
+bool ReferencePattern::matches(std::string_view reference, std::string_view normalized) const {
+  if (const auto* re = std::get_if<std::regex>(&matcher_)) {
+    auto match = [&](std::string_view text) {
+      return text.starts_with(regex_prefix_) && std::regex_match(text.begin(), text.end(), *re);
+    };
+    return match(reference) || (normalized != reference && match(normalized));
+  }
   const auto& glob = std::get<std::string>(matcher_);
   // A short pattern ("busybox:*") matches the normalized reference too.
-  return glob_match(glob, reference) || glob_match(glob, normalized) || glob_match(normalize_reference(glob), normalized);
+  return glob_match(glob, reference) || glob_match(glob, normalized) || glob_match(normalized_glob_, normalized);
 }
 
 }  // namespace nodeimg::gc

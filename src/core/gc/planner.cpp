@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <set>
+#include <functional>
 #include <tuple>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -84,40 +86,98 @@ bool refers_to(const Image& image, std::string_view ref) {
 ReferenceIndex::ReferenceIndex(const std::vector<Image>& images) {
   std::size_t tags = 0, digests = 0;
   for (const auto& image : images) tags += image.tags.size(), digests += image.digests.size();
-  ids_.reserve(images.size());
-  digests_.reserve(digests);
-  tags_.reserve(tags);
-  normalized_tags_.reserve(tags);
-  entries_.reserve(images.size() + digests + 2 * tags);
+  reserve(images.size(), tags, digests);
   for (std::size_t i = 0; i < images.size(); ++i) add(images[i], i);
 }
 
+void ReferenceIndex::reserve(std::size_t images, std::size_t tags, std::size_t digests) {
+  ids_.reserve(images);
+  digests_.reserve(digests);
+  tags_.reserve(tags);
+  normalized_tags_.reserve(tags);
+  entries_.reserve(images + digests + 2 * tags);
+}
+
+void ReferenceIndex::Keys::reserve(std::size_t keys) {
+  std::size_t capacity = 16;
+  while (capacity < 2 * keys) capacity *= 2;
+  if (capacity > slots_.size()) grow(capacity);
+}
+
+std::size_t ReferenceIndex::Keys::probe(std::string_view key, std::size_t hash) const {
+  const std::size_t mask = slots_.size() - 1;  // a power of two
+  std::size_t i = hash & mask;
+  while (slots_[i].head != kEnd && (slots_[i].hash != hash || slots_[i].key != key)) i = (i + 1) & mask;
+  return i;
+}
+
+void ReferenceIndex::Keys::grow(std::size_t capacity) {
+  std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
+  for (const Slot& s : old)
+    if (s.head != kEnd) slots_[probe(s.key, s.hash)] = s;
+}
+
+std::size_t ReferenceIndex::Keys::find(std::string_view key) const {
+  if (slots_.empty()) return kEnd;
+  return slots_[probe(key, std::hash<std::string_view>{}(key))].head;
+}
+
+std::size_t& ReferenceIndex::Keys::slot(std::string_view key) {
+  if (2 * (used_ + 1) > slots_.size()) grow(std::max<std::size_t>(16, 2 * slots_.size()));
+  const std::size_t hash = std::hash<std::string_view>{}(key);
+  Slot& s = slots_[probe(key, hash)];
+  if (s.head == kEnd) {
+    s.hash = hash;
+    s.key = key;
+    ++used_;
+  }
+  return s.head;
+}
+
 void ReferenceIndex::put(Keys& keys, std::string_view key, std::size_t index) {
-  auto [it, fresh] = keys.try_emplace(key, kEnd);
-  if (!fresh && entries_[it->second].image == index) return;  // the same image under the same key again
-  entries_.push_back({index, it->second});
-  it->second = entries_.size() - 1;
+  std::size_t& head = keys.slot(key);
+  if (head != kEnd && entries_[head].image == index) return;  // the same image under the same key again
+  entries_.push_back({index, head});
+  head = entries_.size() - 1;
 }
 
 void ReferenceIndex::collect(const Keys& keys, std::string_view key, std::vector<std::size_t>& out) const {
-  const auto it = keys.find(key);
-  if (it == keys.end()) return;
-  for (std::size_t e = it->second; e != kEnd; e = entries_[e].next) out.push_back(entries_[e].image);
+  for (std::size_t e = keys.find(key); e != kEnd; e = entries_[e].next) out.push_back(entries_[e].image);
+}
+
+namespace {
+
+// digest_of(d) as a view of `d`: the digest of a digest reference is its tail ("" if none).
+std::string_view digest_view(std::string_view d) {
+  if (d.starts_with("sha256:")) return d;
+  const auto at = d.find('@');
+  return at == std::string_view::npos ? std::string_view() : d.substr(at + 1);
+}
+
+}  // namespace
+
+void ReferenceIndex::add_id_and_digests(const Image& image, std::size_t index) {
+  put(ids_, image.id, index);
+  for (const auto& d : image.digests)
+    if (const std::string_view digest = digest_view(d); !digest.empty()) put(digests_, digest, index);  // "" is never asked for
 }
 
 void ReferenceIndex::add(const Image& image, std::size_t index) {
-  // A derived key is stored as a view of the string it was derived from when it is its tail
-  // (a digest reference's digest), and owned otherwise.
-  auto view_of = [this](const std::string& from, std::string derived) -> std::string_view {
-    if (std::string_view(from).ends_with(derived)) return std::string_view(from).substr(from.size() - derived.size());
-    return owned_.emplace_back(std::move(derived));
-  };
-  put(ids_, image.id, index);
-  for (const auto& d : image.digests)
-    if (std::string digest = digest_of(d); !digest.empty()) put(digests_, view_of(d, std::move(digest)), index);  // "" is never asked for
+  add_id_and_digests(image, index);
   for (const auto& t : image.tags) {
     put(tags_, t, index);
-    put(normalized_tags_, view_of(t, normalize_reference(t)), index);
+    // Stored as a view of the tag when normalizing changed nothing, and owned otherwise.
+    std::string normalized = normalize_reference(t);
+    put(normalized_tags_, normalized == t ? std::string_view(t) : std::string_view(owned_.emplace_back(std::move(normalized))),
+        index);
+  }
+}
+
+void ReferenceIndex::add(const Image& image, std::size_t index, std::span<const std::string> normalized_tags) {
+  add_id_and_digests(image, index);
+  for (std::size_t k = 0; k < image.tags.size(); ++k) {
+    put(tags_, image.tags[k], index);
+    put(normalized_tags_, normalized_tags[k], index);
   }
 }
 
@@ -226,28 +286,43 @@ History update_history(const History& history, const Inventory& inventory, Secon
 
 namespace {
 
-// The inventory in a canonical order, so that any input order gives the same plan: images
-// merged by id (a runtime listing an id twice counts it once) with sorted references,
-// containers and sandboxes by id.
-std::vector<Image> canonical_images(const std::vector<Image>& images) {
-  std::map<std::string, Image> by_id;
-  for (const auto& image : images) {
-    auto [it, fresh] = by_id.try_emplace(image.id, image);
-    if (fresh) continue;
-    Image& m = it->second;
-    m.tags.insert(m.tags.end(), image.tags.begin(), image.tags.end());
-    m.digests.insert(m.digests.end(), image.digests.begin(), image.digests.end());
-    m.pinned = m.pinned || image.pinned;
-    m.size = std::max(m.size, image.size);
-  }
-  std::vector<Image> out;
+bool sorted_and_unique(const std::vector<std::string>& refs) {
+  return std::adjacent_find(refs.begin(), refs.end(), std::greater_equal<>()) == refs.end();
+}
+
+// The inventory's images in a canonical order, so that any input order gives the same plan:
+// by id, an id listed twice merged into one (a runtime listing an id twice counts it once:
+// the references of every listing, pinned if one is, the largest size), references sorted
+// and unique. An image already in that form is used where it is, not copied; the others are
+// built in `merged`.
+std::vector<const Image*> canonical_images(const std::vector<Image>& images, std::deque<Image>& merged) {
+  std::vector<const Image*> by_id;
+  by_id.reserve(images.size());
+  for (const auto& image : images) by_id.push_back(&image);
+  std::stable_sort(by_id.begin(), by_id.end(), [](const Image* a, const Image* b) { return a->id < b->id; });
+  std::vector<const Image*> out;
   out.reserve(by_id.size());
-  for (auto& [id, image] : by_id) {
-    for (auto* refs : {&image.tags, &image.digests}) {
+  for (std::size_t first = 0, end = 0; first < by_id.size(); first = end) {
+    end = first + 1;
+    while (end < by_id.size() && by_id[end]->id == by_id[first]->id) ++end;
+    const Image& image = *by_id[first];
+    if (end == first + 1 && sorted_and_unique(image.tags) && sorted_and_unique(image.digests)) {
+      out.push_back(&image);
+      continue;
+    }
+    Image& m = merged.emplace_back(image);
+    for (std::size_t other = first + 1; other < end; ++other) {
+      const Image& o = *by_id[other];
+      m.tags.insert(m.tags.end(), o.tags.begin(), o.tags.end());
+      m.digests.insert(m.digests.end(), o.digests.begin(), o.digests.end());
+      m.pinned = m.pinned || o.pinned;
+      m.size = std::max(m.size, o.size);
+    }
+    for (auto* refs : {&m.tags, &m.digests}) {
       std::sort(refs->begin(), refs->end());
       refs->erase(std::unique(refs->begin(), refs->end()), refs->end());
     }
-    out.push_back(std::move(image));
+    out.push_back(&m);
   }
   return out;
 }
@@ -274,19 +349,38 @@ std::string describe_usage(const FilesystemUsage& u) {
 }
 
 // What the planner works on: the inventory in canonical order, and the images indexed by
-// every reference (images[i] as i). Built in place: the index holds views of the images.
+// every reference (images[i] as i). Built in place: the index holds views of the images,
+// which are the inventory's own or `merged`'s; the inventory must outlive the scene.
 struct Scene {
   explicit Scene(const Inventory& inv)
-      : images(canonical_images(inv.images)),
+      : images(canonical_images(inv.images, merged)),
         containers(sorted_by_id(inv.containers)),
-        sandboxes(sorted_by_id(inv.sandboxes)),
-        index(images) {}
+        sandboxes(sorted_by_id(inv.sandboxes)) {
+    std::size_t tags = 0, digests = 0;
+    for (const Image* image : images) tags += image->tags.size(), digests += image->digests.size();
+    normalized.reserve(tags);
+    first_normalized.reserve(images.size() + 1);
+    for (const Image* image : images) {
+      first_normalized.push_back(normalized.size());
+      for (const auto& t : image->tags) normalized.push_back(normalize_reference(t));
+    }
+    first_normalized.push_back(normalized.size());
+    index.reserve(images.size(), tags, digests);
+    for (std::size_t i = 0; i < images.size(); ++i) index.add(*images[i], i, normalized_tags(i));
+  }
+  // normalize_reference of each of images[i]->tags, in order.
+  std::span<const std::string> normalized_tags(std::size_t i) const {
+    return std::span<const std::string>(normalized).subspan(first_normalized[i], first_normalized[i + 1] - first_normalized[i]);
+  }
   Scene(const Scene&) = delete;
   Scene& operator=(const Scene&) = delete;
 
-  std::vector<Image> images;
+  std::deque<Image> merged;  // images canonical_images had to build (declared before `images`)
+  std::vector<const Image*> images;
   std::vector<const Container*> containers;
   std::vector<const Sandbox*> sandboxes;
+  std::vector<std::string> normalized;         // every image's normalized tags, image after image
+  std::vector<std::size_t> first_normalized;   // image i's are [first_normalized[i], first_normalized[i + 1])
   ReferenceIndex index;
 };
 
@@ -453,12 +547,15 @@ Protections find_protections(const Scene& scene, const Inventory& inv, const Pol
 }
 
 // Each image's history (by index); an image never seen before is seen now.
-std::vector<ImageHistory> histories_of(const std::vector<Image>& images, const History& history, Seconds now) {
+// `images` are in id order, as the history is: one pass over both.
+std::vector<ImageHistory> histories_of(const std::vector<const Image*>& images, const History& history, Seconds now) {
   std::vector<ImageHistory> out;
   out.reserve(images.size());
-  for (const auto& image : images) {
-    const auto it = history.find(image.id);
-    out.push_back(it != history.end() ? it->second : ImageHistory{.first_seen = now, .last_used = now});
+  auto known = history.begin();
+  for (const Image* image : images) {
+    while (known != history.end() && known->first < image->id) ++known;
+    const bool found = known != history.end() && known->first == image->id;
+    out.push_back(found ? known->second : ImageHistory{.first_seen = now, .last_used = now});
   }
   return out;
 }
@@ -467,38 +564,45 @@ std::vector<ImageHistory> histories_of(const std::vector<Image>& images, const H
 // it), which stay.
 struct NewestKept {
   int count = 0;             // N, the largest configured for the repository
-  std::set<std::string> ids;
+  std::set<std::size_t> images;  // by index
 };
 using KeptNewest = std::map<std::string, NewestKept>;  // by normalized repository
 
-KeptNewest keep_newest(const std::vector<Image>& images, const std::vector<ImageHistory>& hists, const Policy& policy) {
+KeptNewest keep_newest(const Scene& scene, const std::vector<ImageHistory>& hists, const Policy& policy) {
+  const auto& images = scene.images;
   KeptNewest kept;
   if (policy.keep_newest.empty()) return kept;
-  // The images of each repository, in image order, each tag normalized once.
-  std::unordered_map<std::string, std::vector<std::size_t>> by_repository;
+  // The images of each configured repository, in image order, each tag normalized once.
+  std::map<std::string, std::vector<std::size_t>, std::less<>> by_repository;
+  for (const auto& [configured_repo, n] : policy.keep_newest) by_repository[repository_of(configured_repo)];
   for (std::size_t i = 0; i < images.size(); ++i)
-    for (const auto& t : images[i].tags) {
-      auto& of_repo = by_repository[repository_of(t)];
+    for (std::size_t k = 0; k < images[i]->tags.size(); ++k) {
+      // repository_of(tag), from the tag's normalized form made once for the scene.
+      const std::string& t = images[i]->tags[k];
+      const auto it = by_repository.find(t.starts_with("sha256:") ? std::string_view(t)
+                                                                   : split_reference(scene.normalized_tags(i)[k]).name);
+      if (it == by_repository.end()) continue;
+      auto& of_repo = it->second;
       if (of_repo.empty() || of_repo.back() != i) of_repo.push_back(i);
     }
   for (const auto& [configured_repo, n] : policy.keep_newest) {
     const std::string repo = repository_of(configured_repo);
-    std::vector<std::size_t> of_repo;
-    if (auto it = by_repository.find(repo); it != by_repository.end()) of_repo = it->second;
+    std::vector<std::size_t> of_repo = by_repository.at(repo);
     std::sort(of_repo.begin(), of_repo.end(), [&](std::size_t a, std::size_t b) {
       if (hists[a].last_used != hists[b].last_used) return hists[a].last_used > hists[b].last_used;
       if (hists[a].first_seen != hists[b].first_seen) return hists[a].first_seen > hists[b].first_seen;
-      return images[a].id > images[b].id;  // exactly the reverse of the LRU order of removals
+      return images[a]->id > images[b]->id;  // exactly the reverse of the LRU order of removals
     });
     NewestKept& k = kept[repo];
     k.count = std::max(k.count, n);
-    for (std::size_t i = 0; i < of_repo.size() && i < static_cast<std::size_t>(std::max(n, 0)); ++i) k.ids.insert(images[of_repo[i]].id);
+    for (std::size_t i = 0; i < of_repo.size() && i < static_cast<std::size_t>(std::max(n, 0)); ++i) k.images.insert(of_repo[i]);
   }
   return kept;
 }
 
 // What the image phase knows about protection, for why_kept.
 struct Shields {
+  const Scene& scene;
   const Protections& protections;
   const KeptNewest& kept_newest;
   const Policy& policy;
@@ -512,6 +616,31 @@ struct Kept {
   std::string reason{};  // "" when nothing protects the image: a candidate for removal
 };
 
+// The first keep rule that matches one of the image's references (its tags, digests and id,
+// in that order), or null. Each reference is normalized once, not once per rule.
+const ReferencePattern* keep_rule_of(const Image& image, std::span<const std::string> normalized_tags,
+                                     const std::vector<ReferencePattern>& keep) {
+  if (keep.empty()) return nullptr;
+  struct Ref {
+    std::string_view as_written;
+    std::string_view normalized;
+  };
+  std::vector<std::string> made;  // normalized digests and id; reserved, so that views of them stay valid
+  made.reserve(image.digests.size() + 1);
+  std::vector<Ref> refs;
+  refs.reserve(image.tags.size() + image.digests.size() + 1);
+  for (std::size_t k = 0; k < image.tags.size(); ++k) refs.push_back({.as_written = image.tags[k], .normalized = normalized_tags[k]});
+  for (const auto& d : image.digests) refs.push_back({.as_written = d, .normalized = made.emplace_back(normalize_reference(d))});
+  // An id ("sha256:…") is its own normalized form.
+  refs.push_back({.as_written = image.id,
+                  .normalized = image.id.starts_with("sha256:") ? std::string_view(image.id)
+                                                                : std::string_view(made.emplace_back(normalize_reference(image.id)))});
+  for (const auto& pattern : keep)
+    for (const Ref& r : refs)
+      if (pattern.matches(r.as_written, r.normalized)) return &pattern;
+  return nullptr;
+}
+
 // Phase 3: why an image stays. Runtime and node protections first (pinned, pause image,
 // users), then the operator's (keep, prepull, keepNewest), then minAge.
 Kept why_kept(const Image& image, std::size_t i, const ImageHistory& h, const Shields& s) {
@@ -524,19 +653,14 @@ Kept why_kept(const Image& image, std::size_t i, const ImageHistory& h, const Sh
   if (const Container* user = p.container_user[i])
     return {.code = ReasonCode::InUse, .rule = container_label(*user),
             .reason = fmt::format("in use by container {} ({})", container_label(*user), to_string(user->state))};
-  std::vector<std::string> refs = image.tags;
-  refs.insert(refs.end(), image.digests.begin(), image.digests.end());
-  refs.push_back(image.id);
-  for (const auto& pattern : s.policy.keep)
-    for (const auto& r : refs)
-      if (pattern.matches(r))
-        return {.code = ReasonCode::Keep, .rule = pattern.text(),
-                .reason = fmt::format("protected by keep rule \"{}\"", pattern.text())};
+  if (const ReferencePattern* pattern = keep_rule_of(image, s.scene.normalized_tags(i), s.policy.keep))
+    return {.code = ReasonCode::Keep, .rule = pattern->text(),
+            .reason = fmt::format("protected by keep rule \"{}\"", pattern->text())};
   if (p.prepulled_as[i])
     return {.code = ReasonCode::Prepull, .rule = *p.prepulled_as[i],
             .reason = fmt::format("protected: in prepull ({})", *p.prepulled_as[i])};
   for (const auto& [repo, kept] : s.kept_newest)
-    if (kept.ids.contains(image.id))
+    if (kept.images.contains(i))
       return {.code = ReasonCode::KeepNewest, .rule = repo,
               .reason = fmt::format("protected: one of the {} most recently used of {} (keepNewest)", kept.count, repo)};
   if (s.now - h.first_seen < s.policy.min_age)
@@ -563,11 +687,11 @@ struct Candidate {
 };
 
 // Least recently used first; ties by first seen, then id.
-void sort_lru(std::vector<Candidate>& candidates, const std::vector<Image>& images) {
+void sort_lru(std::vector<Candidate>& candidates, const std::vector<const Image*>& images) {
   std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.h.last_used != b.h.last_used) return a.h.last_used < b.h.last_used;
     if (a.h.first_seen != b.h.first_seen) return a.h.first_seen < b.h.first_seen;
-    return images[a.image].id < images[b.image].id;
+    return images[a.image]->id < images[b.image]->id;
   });
 }
 
@@ -576,13 +700,14 @@ std::vector<Candidate> plan_images(const Scene& scene, const Inventory& inv, con
                                    Seconds now, const Removed& removed, Plan& plan) {
   const auto hists = histories_of(scene.images, history, now);
   const Protections protections = find_protections(scene, inv, policy, removed);
-  const KeptNewest kept = keep_newest(scene.images, hists, policy);
-  const Shields shields{.protections = protections, .kept_newest = kept, .policy = policy, .now = now};
+  const KeptNewest kept = keep_newest(scene, hists, policy);
+  const Shields shields{.scene = scene, .protections = protections, .kept_newest = kept, .policy = policy, .now = now};
   std::vector<Candidate> candidates;
   std::map<ReasonCode, std::size_t> protected_by;
+  plan.images.reserve(scene.images.size());
   for (std::size_t i = 0; i < scene.images.size(); ++i) {
-    Decision d = image_decision(scene.images[i], hists[i]);
-    Kept why = why_kept(scene.images[i], i, hists[i], shields);
+    Decision d = image_decision(*scene.images[i], hists[i]);
+    Kept why = why_kept(*scene.images[i], i, hists[i], shields);
     if (why.reason.empty()) candidates.push_back({.image = i, .h = hists[i]});
     else ++protected_by[why.code];
     d.code = why.code;
@@ -602,7 +727,7 @@ std::vector<Candidate> plan_images(const Scene& scene, const Inventory& inv, con
 // scene.images[i].
 class Selection {
  public:
-  Selection(Plan& plan, const std::vector<Image>& images) : plan_(plan), images_(images) {}
+  Selection(Plan& plan, const std::vector<const Image*>& images) : plan_(plan), images_(images) {}
   bool selected(const Candidate& c) const { return plan_.images[c.image].remove; }
   void select(const Candidate& c, Phase phase, ReasonCode code, std::string reason) {
     Decision& d = plan_.images[c.image];
@@ -610,16 +735,16 @@ class Selection {
     d.phase = phase;
     d.code = code;
     d.reason = std::move(reason);
-    plan_.estimated_freed += images_[c.image].size;
+    plan_.estimated_freed += images_[c.image]->size;
     ++count_;
   }
-  std::uint64_t size_of(const Candidate& c) const { return images_[c.image].size; }
+  std::uint64_t size_of(const Candidate& c) const { return images_[c.image]->size; }
   // How many images remain if every selected removal succeeds.
   std::size_t remaining() const { return images_.size() - count_; }
 
  private:
   Plan& plan_;
-  const std::vector<Image>& images_;
+  const std::vector<const Image*>& images_;
   std::size_t count_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,7 +42,12 @@ class ReferenceIndex {
   ReferenceIndex(ReferenceIndex&&) = default;
   ReferenceIndex& operator=(ReferenceIndex&&) = default;
 
+  // Room for this many images, tags and digests without growing.
+  void reserve(std::size_t images, std::size_t tags, std::size_t digests);
   void add(const Image& image, std::size_t index);
+  // The same, with normalized_tags[k] == normalize_reference(image.tags[k]) already made by
+  // the caller, who keeps those strings alive and unchanged as long as the index.
+  void add(const Image& image, std::size_t index, std::span<const std::string> normalized_tags);
   std::vector<std::size_t> lookup(std::string_view ref) const;
   // Appends lookup(ref) to `out`, in no particular order and possibly with repeats.
   void lookup_into(std::string_view ref, std::vector<std::size_t>& out) const;
@@ -52,8 +58,30 @@ class ReferenceIndex {
     std::size_t image;
     std::size_t next;  // the key's next entry in entries_, or kEnd
   };
-  using Keys = std::unordered_map<std::string_view, std::size_t>;  // key -> its first entry
+  // Key -> its first entry: open addressing with linear probing, at most half full, no
+  // erase. One flat array rather than a node per key: a plan of 100k images indexes about
+  // 450k keys, and node allocation and pointer chasing were most of the index's cost.
+  class Keys {
+   public:
+    void reserve(std::size_t keys);
+    // The head of `key`'s entry list, kEnd when absent.
+    std::size_t find(std::string_view key) const;
+    // The slot of `key`'s head, inserted with kEnd when absent.
+    std::size_t& slot(std::string_view key);
+
+   private:
+    struct Slot {
+      std::size_t hash = 0;
+      std::string_view key{};
+      std::size_t head = kEnd;  // kEnd: the slot is free
+    };
+    std::size_t probe(std::string_view key, std::size_t hash) const;  // key's slot, or the free one where it goes
+    void grow(std::size_t capacity);
+    std::vector<Slot> slots_;
+    std::size_t used_ = 0;
+  };
   void put(Keys& keys, std::string_view key, std::size_t index);
+  void add_id_and_digests(const Image& image, std::size_t index);
   void collect(const Keys& keys, std::string_view key, std::vector<std::size_t>& out) const;
 
   Keys ids_;              // image.id
