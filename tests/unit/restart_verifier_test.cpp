@@ -1,6 +1,7 @@
 // The restart/verify state machine against a recording fake service manager and a fake
 // clock: no sleeps, every timing decision deterministic.
 #include <deque>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,7 @@ struct Harness {
   FakeManager manager;
   Clock::time_point now{};
   std::deque<std::string> health;  // served in order; the last one repeats
+  std::vector<Duration> sleeps;
   RestartVerifier verifier{manager,
                            [this](const std::string&) -> Result<std::string> {
                              std::string h = health.front();
@@ -49,7 +51,11 @@ struct Harness {
                              if (h == "down") return fail("connection refused");
                              return h;
                            },
-                           [this] { return now; }, [this](Duration d) { now += d; }};
+                           [this] { return now; },
+                           [this](Duration d) {
+                             sleeps.push_back(d);
+                             now += d;
+                           }};
   VerifyOptions options{"kubelet.service", "http://127.0.0.1:10248/healthz", 10s, 2s, 500ms};
 };
 
@@ -68,6 +74,19 @@ TEST(RestartVerifier, WaitsUntilHealthzAnswersOk) {
   h.manager.statuses = {active(10)};
   h.health = {"down", "down", "ok"};
   ASSERT_TRUE(h.verifier.restart_and_verify(h.options));
+}
+
+TEST(RestartVerifier, HealthChecksStartQuickAndBackOffToThePollInterval) {
+  Harness h;
+  h.manager.statuses = {active(10)};
+  h.health = {"down", "down", "down", "down", "down", "down", "down", "ok"};
+  h.options.first_poll = 10ms;
+  ASSERT_TRUE(h.verifier.restart_and_verify(h.options));
+  // Seven misses before "ok": 10, 20, 40, ... capped at the 500 ms poll; then the settle
+  // period's checks at the poll interval.
+  const std::vector<Duration> misses(h.sleeps.begin(), h.sleeps.begin() + 7);
+  EXPECT_EQ(misses, (std::vector<Duration>{10ms, 20ms, 40ms, 80ms, 160ms, 320ms, 500ms}));
+  EXPECT_EQ(h.sleeps.at(7), 500ms);
 }
 
 TEST(RestartVerifier, FailedJobIsAFailure) {

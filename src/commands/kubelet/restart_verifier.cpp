@@ -1,5 +1,6 @@
 #include "commands/kubelet/restart_verifier.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -49,6 +50,7 @@ Result<UnitStatus> RestartVerifier::verify(const VerifyOptions& options, std::ch
   UnitStatus st;
   std::string why;
   std::optional<std::uint32_t> first_restarts;
+  Duration wait = std::min(options.first_poll, options.poll);
   while (true) {
     auto s = manager_.status(options.unit);
     if (!s) return std::unexpected(s.error());
@@ -63,7 +65,8 @@ Result<UnitStatus> RestartVerifier::verify(const VerifyOptions& options, std::ch
     if (why.empty()) break;
     if (clock_() >= deadline)
       return fail(fmt::format("{} did not become healthy in time: {} ({})", options.unit, why, describe(st)));
-    sleep_(options.poll);
+    sleep_(wait);
+    wait = std::min<Duration>(wait * 2, options.poll);
   }
   spdlog::debug("{} healthy ({}); settling for {}", options.unit, describe(st), format_duration(options.settle));
   const UnitStatus baseline = st;
