@@ -97,6 +97,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: -1"},
         EditCase{"no_final_newline_replace", kHead + "nodeStatusMaxImages: 1", {{"nodeStatusMaxImages", 2}},
                  kHead + "nodeStatusMaxImages: 2"},
+        EditCase{"yaml_1_1_directive_and_quoted_question_mark", "%YAML 1.1\n---\n" + kHead + "x: [\"a?b\", ?c]\nnodeStatusMaxImages: 1\n",
+                 {{"nodeStatusMaxImages", -1}}, "%YAML 1.1\n---\n" + kHead + "x: [\"a?b\", ?c]\nnodeStatusMaxImages: -1\n"},
         EditCase{"document_markers", "---\n" + kHead + "nodeStatusMaxImages: 1\n...\n", {{"nodeStatusMaxImages", -1}},
                  "---\n" + kHead + "nodeStatusMaxImages: -1\n...\n"},
         EditCase{"duplicates_all_set", kHead + "nodeStatusMaxImages: 1\nmaxPods: 3\nnodeStatusMaxImages: 2\n",
@@ -207,9 +209,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"collection_as_key", kHead + "? [a]\n: 1\n", "a mapping or sequence used as a key"},
         BadCase{"too_deep", kHead + "x: " + std::string(600, '[') + std::string(600, ']') + "\n", "nesting deeper than 500"},
         BadCase{"no_document", "# only a comment\n", "holds no document"},
-        // As in go-yaml v2: after `...`, only `---` may start another document.
+        // kubelet reads the first document only, whatever follows it.
         BadCase{"text_after_document_end", kHead + "...\nmaxPods: 1\n",
-                "not valid YAML: line 4, column 1: did not find expected <document start>"},
+                "more than one YAML document (or text after the end of the first)"},
+        BadCase{"broken_second_document", kHead + "---\n[\n", "more than one YAML document"},
+        // What libyaml 0.2.5 accepts and kubelet's go-yaml v2 refuses.
+        BadCase{"question_mark_in_flow_plain_scalar", kHead + "x: [a?b]\n",
+                "not valid YAML: line 3, column 5: a '?' inside a plain scalar in a flow collection"},
+        BadCase{"yaml_1_2_directive", "%YAML 1.2\n---\n" + kHead,
+                "not valid YAML: line 1, column 1: found incompatible YAML document"},
         // kubelet's decoder reads a file that starts with `{` as JSON: YAML flow style fails.
         BadCase{"yaml_flow_style", "{apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, maxPods: 5}\n",
                 "kubelet reads a file that starts with { as JSON"}),

@@ -108,10 +108,10 @@ struct Unread {
 // ("é" advances it by one), so positions in the text go through ByteOffsets.
 struct YamlMark {
   std::size_t index = 0;
-  std::size_t line = 0;  // 0-based
+  std::size_t line = 0, column = 0;  // 0-based
 };
 
-YamlMark mark_of(const yaml_mark_t& m) { return {.index = m.index, .line = m.line}; }
+YamlMark mark_of(const yaml_mark_t& m) { return {.index = m.index, .line = m.line, .column = m.column}; }
 
 // The byte offsets of libyaml's character indexes in the UTF-8 text it parsed. Lookups
 // come in (nearly) text order and each walks from the previous one, so all of them
@@ -162,6 +162,8 @@ class JsonBuilder final {
   std::vector<TopLevelPair> pairs{};  // with keep_all false, only the pairs nodeimg reads
   Unread unread{};
   std::optional<std::string> refusal;  // "a merge key (<<) at line 7"
+  // What libyaml accepts but kubelet's parser refuses: "line 3, column 5: CAUSE".
+  std::optional<std::string> invalid;
   bool top_is_map = false;
   bool top_is_flow = false;
 
@@ -173,7 +175,8 @@ class JsonBuilder final {
       case YAML_SCALAR_EVENT: scalar(e, m); return true;
       case YAML_ALIAS_EVENT: alias(m); return true;
       case YAML_SEQUENCE_START_EVENT:
-        return start(m, e.data.sequence_start.tag, e.data.sequence_start.anchor, false, false);
+        return start(m, e.data.sequence_start.tag, e.data.sequence_start.anchor, false,
+                     e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE);
       case YAML_MAPPING_START_EVENT:
         return start(m, e.data.mapping_start.tag, e.data.mapping_start.anchor, true,
                      e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE);
@@ -196,6 +199,7 @@ class JsonBuilder final {
   std::vector<Frame> stack_{};
   bool skipping_ = false;       // the current top-level value is fingerprinted, not built
   std::size_t skip_depth_ = 0;  // collections open inside it
+  std::size_t flow_depth_ = 0;  // flow collections open (only flow ones nest in a flow one)
   std::uint64_t hash_ = 0;
 
   std::size_t position(const YamlMark& m) { return offset_ + bytes_.at(m.index); }
@@ -212,6 +216,12 @@ class JsonBuilder final {
     // Untagged plain scalars resolve as YAML 1.1 (`~`, `null`, empty: null); quoted ones
     // and `!`-tagged ones are strings, as in go-yaml v2.
     const bool plain = tag.empty() && s.style == YAML_PLAIN_SCALAR_STYLE;
+    // libyaml 0.2.5 lets a plain scalar in a flow collection hold `?` (`[a?b]`); go-yaml v2,
+    // ported from an older libyaml, ends the scalar there and refuses the file.
+    if (flow_depth_ > 0 && s.style == YAML_PLAIN_SCALAR_STYLE && v.find('?') != std::string_view::npos && !invalid)
+      invalid = fmt::format("line {}, column {}: a '?' inside a plain scalar in a flow collection (kubelet's YAML "
+                            "parser, go-yaml v2, ends the scalar there and refuses the file); quote the value",
+                            m.line + 1, m.column + 1);
     if (skipping_) return skip_scalar(plain ? "?" : "!", v);
     Json value = plain ? resolve_plain_scalar(v) : Json(std::string(v));
     const bool null = value.is_null();
@@ -231,6 +241,7 @@ class JsonBuilder final {
       refusal = fmt::format("nesting deeper than {} levels at line {}", kMaxDepth, m.line + 1);
       return false;
     }
+    if (flow || flow_depth_ > 0) ++flow_depth_;
     if (skipping_) {
       ++skip_depth_;
       mix(is_map ? "{" : "[");
@@ -241,6 +252,7 @@ class JsonBuilder final {
     return true;
   }
   void end(std::string_view bracket) {
+    if (flow_depth_ > 0) --flow_depth_;
     if (skipping_ && skip_depth_ > 0) {
       mix(bracket);
       if (--skip_depth_ == 0) finish_skip();
@@ -504,25 +516,33 @@ struct YamlEvent {
   ~YamlEvent() { yaml_event_delete(&event); }  // a zeroed (failed) event holds nothing
 };
 
-// Runs libyaml's parser over `text` and hands every node event to the builder. Stops at
-// the second document: kubelet reads the first one only.
+// Runs libyaml's parser over `text` and hands every node event of its first document to
+// the builder, freeing each at once (no node tree). Reads one event past that document.
 Result<void> run_yaml(JsonBuilder& builder, std::string_view text, const std::string& path) {
   YamlParser parser(text);
   if (!parser.ok()) return fail(fmt::format("{}: out of memory while reading YAML", path));
-  std::size_t documents = 0;
   for (;;) {
     YamlEvent e;
     if (!yaml_parser_parse(&parser.get(), &e.event)) return fail(yaml_error(path, text, parser.get()));
     switch (e.event.type) {
       case YAML_STREAM_END_EVENT:
-        if (documents == 0) return fail(fmt::format("{}: the file holds no document", path));
-        return {};
+        return fail(fmt::format("{}: the file holds no document", path));
       case YAML_DOCUMENT_START_EVENT:
-        if (++documents > 1)
-          return fail(fmt::format("{}: the file holds more than one YAML document; kubelet reads the first one only "
-                                  "and nodeimg refuses to guess (keep one document)",
-                                  path));
+        if (const auto* v = e.event.data.document_start.version_directive; v && (v->major != 1 || v->minor != 1))
+          return fail(fmt::format("{}: not valid YAML: line {}, column {}: found incompatible YAML document (kubelet's "
+                                  "YAML parser, go-yaml v2, reads %YAML 1.1 only)",
+                                  path, e.event.start_mark.line + 1, e.event.start_mark.column + 1));
         break;
+      case YAML_DOCUMENT_END_EVENT: {
+        // kubelet's decoder reads the first document and never looks further; whatever
+        // follows (another document, or text that would not even parse), nodeimg does not
+        // guess. One more event is enough: nothing after it is read.
+        YamlEvent next;
+        if (yaml_parser_parse(&parser.get(), &next.event) && next.event.type == YAML_STREAM_END_EVENT) return {};
+        return fail(fmt::format("{}: the file holds more than one YAML document (or text after the end of the first); "
+                                "kubelet reads the first one only and nodeimg refuses to guess (keep one document)",
+                                path));
+      }
       default:
         if (!builder.on_event(e.event)) return {};  // refused: builder.refusal says why
     }
@@ -536,6 +556,7 @@ Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
   const std::string_view text = std::string_view(doc.text).substr(offset);
   JsonBuilder builder(text, offset, keep_all);
   if (auto ran = run_yaml(builder, text, doc.path); !ran) return std::unexpected(ran.error());
+  if (builder.invalid) return fail(fmt::format("{}: not valid YAML: {}", doc.path, *builder.invalid));
   if (builder.refusal)
     return fail(fmt::format("{}: {}: nodeimg does not model this YAML construct and will not claim what kubelet reads; "
                             "write the values out plainly",
@@ -791,7 +812,7 @@ Result<void> compare_edit(const Document& before, const Document& after, const V
 std::optional<std::vector<TopLevelPair>> parse_region(std::string_view region, std::size_t offset) {
   JsonBuilder builder(region, offset, true);
   if (!run_yaml(builder, region, "")) return std::nullopt;
-  if (builder.refusal || !builder.top_is_map || builder.top_is_flow || !builder.root.is_object()) return std::nullopt;
+  if (builder.refusal || builder.invalid || !builder.top_is_map || builder.top_is_flow || !builder.root.is_object()) return std::nullopt;
   return std::move(builder.pairs);
 }
 
