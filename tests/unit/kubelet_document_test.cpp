@@ -97,6 +97,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nnodeStatusMaxImages: -1"},
         EditCase{"no_final_newline_replace", kHead + "nodeStatusMaxImages: 1", {{"nodeStatusMaxImages", 2}},
                  kHead + "nodeStatusMaxImages: 2"},
+        EditCase{"yaml_1_1_directive_and_quoted_question_mark", "%YAML 1.1\n---\n" + kHead + "x: [\"a?b\", ?c]\nnodeStatusMaxImages: 1\n",
+                 {{"nodeStatusMaxImages", -1}}, "%YAML 1.1\n---\n" + kHead + "x: [\"a?b\", ?c]\nnodeStatusMaxImages: -1\n"},
         EditCase{"document_markers", "---\n" + kHead + "nodeStatusMaxImages: 1\n...\n", {{"nodeStatusMaxImages", -1}},
                  "---\n" + kHead + "nodeStatusMaxImages: -1\n...\n"},
         EditCase{"duplicates_all_set", kHead + "nodeStatusMaxImages: 1\nmaxPods: 3\nnodeStatusMaxImages: 2\n",
@@ -125,6 +127,16 @@ INSTANTIATE_TEST_SUITE_P(
                  "{\"apiVersion\":\"kubelet.config.k8s.io/v1beta1\",\"kind\":\"KubeletConfiguration\", \"imageMinimumGCAge\":\"3m\",\"nodeStatusMaxImages\":-1}"},
         EditCase{"bom_and_edited_first_entry", "\xEF\xBB\xBFnodeStatusMaxImages: 1\n" + kHead,
                  {{"nodeStatusMaxImages", 2}}, "\xEF\xBB\xBFnodeStatusMaxImages: 2\n" + kHead},
+        // libyaml counts characters, the text is edited by bytes: multi-byte UTF-8 before
+        // and around the edited values, behind a BOM.
+        EditCase{"utf8_around_the_edits",
+                 "\xEF\xBB\xBF# caf\xC3\xA9\n\xD0\xBA\xD0\xBB\xD1\x8E\xD1\x87: \"\xE2\x82\xAC\"\n" + kHead +
+                     "nodeLabels: {zon\xC3\xA9: 'gr\xC3\xB6\xC3\x9F" "e'}\nnodeStatusMaxImages: 1 # \xC3\xBC\n"
+                     "imageMinimumGCAge: \"2m\"\n",
+                 {{"nodeStatusMaxImages", 2}, {"imageMinimumGCAge", "5m"}, {"imageGCHighThresholdPercent", 85}},
+                 "\xEF\xBB\xBF# caf\xC3\xA9\n\xD0\xBA\xD0\xBB\xD1\x8E\xD1\x87: \"\xE2\x82\xAC\"\n" + kHead +
+                     "imageGCHighThresholdPercent: 85\nnodeLabels: {zon\xC3\xA9: 'gr\xC3\xB6\xC3\x9F" "e'}\n"
+                     "nodeStatusMaxImages: 2 # \xC3\xBC\nimageMinimumGCAge: \"5m\"\n"},
         EditCase{"nested_neighbours", kHead + "a:\n  b: [1, 2]\n  c: x  # note\nnodeStatusMaxImages: 1\nd:\n- e\n- f\n",
                  {{"nodeStatusMaxImages", 20}},
                  kHead + "a:\n  b: [1, 2]\n  c: x  # note\nnodeStatusMaxImages: 20\nd:\n- e\n- f\n"},
@@ -181,6 +193,31 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"non_scalar_value", kHead + "nodeStatusMaxImages:\n  - 1\n", "not a single-line scalar"},
         BadCase{"multi_line_scalar", kHead + "nodeStatusMaxImages: \"5\n  0\"\n", "not a single-line scalar"},
         BadCase{"tagged_scalar", kHead + "nodeStatusMaxImages: !!int 5\n", "explicit tag"},
+        // libyaml's words, placed where it stopped and where the construct began.
+        BadCase{"unclosed_flow_sequence", kHead + "maxPods: [1, 2\n",
+                "not valid YAML: line 4, column 1: did not find expected ',' or ']' (while parsing a flow sequence "
+                "that starts at line 3, column 10)"},
+        BadCase{"invalid_utf8", kHead + "maxPods: \xFF\n", "not valid YAML: line 3, column 10: invalid leading UTF-8 octet"},
+        BadCase{"utf16", std::string("\xFF\xFE", 2) + "a\0:\0 \x31\0", "not valid YAML: line 1, column 1"},
+        BadCase{"tab_indentation", kHead + "a:\n\tb: 1\n", "line 4, column 1: tabs are not allowed for indentation"},
+        BadCase{"anchor_on_a_collection", kHead + "x: &a {b: 1}\n", "an anchor (&name) at line 3"},
+        BadCase{"alias", kHead + "x: 5\nnodeStatusMaxImages: *x\n", "an alias (*name) at line 4"},
+        BadCase{"merge_key", kHead + "<<: {nodeStatusMaxImages: 5}\n", "a merge key (<<) at line 3"},
+        // go-yaml v2 takes `! <<` as a merge key too (libyaml calls it implicit).
+        BadCase{"merge_key_non_specific_tag", kHead + "! <<: {nodeStatusMaxImages: 5}\n", "a merge key (<<)"},
+        BadCase{"tagged_collection", kHead + "x: !!map {b: 1}\n", "an explicit tag (tag:yaml.org,2002:map)"},
+        BadCase{"collection_as_key", kHead + "? [a]\n: 1\n", "a mapping or sequence used as a key"},
+        BadCase{"too_deep", kHead + "x: " + std::string(600, '[') + std::string(600, ']') + "\n", "nesting deeper than 500"},
+        BadCase{"no_document", "# only a comment\n", "holds no document"},
+        // kubelet reads the first document only, whatever follows it.
+        BadCase{"text_after_document_end", kHead + "...\nmaxPods: 1\n",
+                "more than one YAML document (or text after the end of the first)"},
+        BadCase{"broken_second_document", kHead + "---\n[\n", "more than one YAML document"},
+        // What libyaml 0.2.5 accepts and kubelet's go-yaml v2 refuses.
+        BadCase{"question_mark_in_flow_plain_scalar", kHead + "x: [a?b]\n",
+                "not valid YAML: line 3, column 5: a '?' inside a plain scalar in a flow collection"},
+        BadCase{"yaml_1_2_directive", "%YAML 1.2\n---\n" + kHead,
+                "not valid YAML: line 1, column 1: found incompatible YAML document"},
         // kubelet's decoder reads a file that starts with `{` as JSON: YAML flow style fails.
         BadCase{"yaml_flow_style", "{apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, maxPods: 5}\n",
                 "kubelet reads a file that starts with { as JSON"}),
@@ -202,6 +239,45 @@ TEST(DocumentData, ScalarsResolveLikeKubeletsDecoder) {
   EXPECT_EQ(doc->data["d"], 1.5);
   EXPECT_TRUE(doc->data["e"].is_null());
   EXPECT_EQ(doc->data["f"], "text");
+}
+
+TEST(DocumentData, NullsAreYaml11PlainNullsOnly) {
+  auto doc = parse_document("/x", kHead + "a: ~\nb: null\nc:\nd: \"null\"\ne: ! null\nf: !\ng: 'NULL'\nh: Null\n");
+  ASSERT_TRUE(doc) << doc.error().message;
+  for (const char* key : {"a", "b", "c", "h"}) EXPECT_TRUE(doc->data[key].is_null()) << key;
+  EXPECT_EQ(doc->data["d"], "null");
+  EXPECT_EQ(doc->data["e"], "null");  // the non-specific tag `!` makes a string
+  EXPECT_EQ(doc->data["f"], "");
+  EXPECT_EQ(doc->data["g"], "NULL");
+}
+
+// Positions are bytes of the file (the BOM included), although libyaml counts characters.
+TEST(DocumentPositions, AreBytesWithMultiByteText) {
+  const std::string text = "\xEF\xBB\xBF\xC3\xA9t\xC3\xA9: \xC3\xBC\n" + kHead + "nodeStatusMaxImages: 'x\xE2\x82\xAC' # \xC3\xA0\n";
+  for (const auto mode : {ParseValues::All, ParseValues::Needed}) {
+    auto doc = parse_document("/x", text, mode);
+    ASSERT_TRUE(doc) << doc.error().message;
+    const Entry* e = doc->last("nodeStatusMaxImages");
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->key_begin, text.find("nodeStatusMaxImages"));
+    EXPECT_EQ(e->value_begin, text.find("'x"));
+    EXPECT_EQ(e->value_end, text.find(" #"));
+    EXPECT_EQ(e->quote, '\'');
+    EXPECT_TRUE(e->editable);
+    EXPECT_EQ(e->line, 4u);
+    EXPECT_EQ(e->value, "x\xE2\x82\xAC");
+    EXPECT_EQ(doc->last("kind")->next_key, e->key_begin);
+  }
+  auto doc = parse_document("/x", text);
+  ASSERT_TRUE(doc);
+  const Entry& first = doc->entries.front();
+  EXPECT_EQ(first.key, "\xC3\xA9t\xC3\xA9");
+  EXPECT_EQ(first.key_begin, 3u);
+  EXPECT_EQ(first.key_end, 8u);
+  EXPECT_EQ(first.value_begin, 10u);
+  EXPECT_EQ(first.value_end, 12u);
+  EXPECT_TRUE(first.editable);
+  EXPECT_EQ(first.line, 1u);
 }
 
 TEST(VerifyEdit, CatchesAnEditThatTouchedAnotherKey) {

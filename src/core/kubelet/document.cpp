@@ -2,13 +2,9 @@
 
 #include <algorithm>
 #include <set>
-#include <span>
-#include <spanstream>
 
 #include <fmt/format.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include "core/common/indentation.hpp"
 #include "core/kubelet/settings.hpp"
@@ -71,7 +67,6 @@ struct TopLevelPair {
   std::size_t value_pos = 0;
   bool value_is_scalar = false;  // a scalar (not null, not a collection)
   bool value_is_null = false;
-  std::string value_tag{};
   std::string value_text{};
   std::uint64_t fingerprint = 0;
   std::size_t next_key_pos = std::string::npos;
@@ -109,57 +104,86 @@ struct Unread {
   }
 };
 
-// Builds the document's JSON value from yaml-cpp's events (no node tree: memory stays
+// A position as libyaml reports it. In libyaml 0.2.5 `index` counts characters, not bytes
+// ("é" advances it by one), so positions in the text go through ByteOffsets.
+struct YamlMark {
+  std::size_t index = 0;
+  std::size_t line = 0, column = 0;  // 0-based
+};
+
+YamlMark mark_of(const yaml_mark_t& m) { return {.index = m.index, .line = m.line, .column = m.column}; }
+
+// The byte offsets of libyaml's character indexes in the UTF-8 text it parsed. Lookups
+// come in (nearly) text order and each walks from the previous one, so all of them
+// together cost one pass over the text.
+class ByteOffsets {
+ public:
+  explicit ByteOffsets(std::string_view text) : text_(text) {}
+  std::size_t at(std::size_t index) {
+    while (chars_ < index && bytes_ < text_.size()) {
+      ++bytes_;
+      while (bytes_ < text_.size() && continuation(text_[bytes_])) ++bytes_;
+      ++chars_;
+    }
+    while (chars_ > index && bytes_ > 0) {
+      --bytes_;
+      while (bytes_ > 0 && continuation(text_[bytes_])) --bytes_;
+      --chars_;
+    }
+    return bytes_;
+  }
+
+ private:
+  static bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+  std::string_view text_;
+  std::size_t chars_ = 0, bytes_ = 0;
+};
+
+std::string_view as_text(const yaml_char_t* s) { return s ? reinterpret_cast<const char*>(s) : std::string_view(); }
+
+// Deeper nesting is refused: the values nodeimg builds are compared and fingerprinted
+// recursively. yaml-cpp 0.7, which read these files before, stopped at about 500 too
+// (kubelet's go-yaml v2 at 10000).
+constexpr std::size_t kMaxDepth = 500;
+
+// Builds the document's JSON value from libyaml's events (no node tree: memory stays
 // proportional to the data kept) and records every construct nodeimg refuses to model,
 // because go-yaml v2 resolves it differently than a plain reading would (anchors and
 // aliases, merge keys, explicit tags).
-class JsonBuilder final : public YAML::EventHandler {
+class JsonBuilder final {
  public:
-  // keep_all = false: only the keys kubelet's managed settings, kind, apiVersion and
-  // healthz need are built as JSON; the others are reduced to a fingerprint of their
-  // events, so a large file costs memory proportional to what nodeimg reads.
-  JsonBuilder(std::size_t offset, bool keep_all) : offset_(offset), keep_all_(keep_all) {}
+  // `text` is what libyaml parses; its first byte is at `offset` in the file. keep_all =
+  // false: only the keys kubelet's managed settings, kind, apiVersion and healthz need are
+  // built as JSON; the others are reduced to a fingerprint of their events, so a large
+  // file costs memory proportional to what nodeimg reads.
+  JsonBuilder(std::string_view text, std::size_t offset, bool keep_all)
+      : bytes_(text), offset_(offset), keep_all_(keep_all) {}
   Json root{};
   std::vector<TopLevelPair> pairs{};  // with keep_all false, only the pairs nodeimg reads
   Unread unread{};
   std::optional<std::string> refusal;  // "a merge key (<<) at line 7"
+  // What libyaml accepts but kubelet's parser refuses: "line 3, column 5: CAUSE".
+  std::optional<std::string> invalid;
   bool top_is_map = false;
   bool top_is_flow = false;
 
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t a) override {
-    check_anchor(m, a);
-    if (skip_scalar(m, "~", true)) return;
-    add(Json(nullptr), m, "", "", true, false);
-  }
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override {
-    refuse("an alias (*name)", m);
-    (void)skip_scalar(m, "*", false);
-  }
-  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, const std::string& v) override {
-    check_anchor(m, a);
-    if (tag != "?" && tag != "!") refuse("an explicit tag (" + tag + ")", m);
-    if (tag == "?" && v == "<<" && expecting_key()) refuse("a merge key (<<)", m);
-    if (skip_scalar(m, tag + v, false)) return;
-    add(tag == "!" ? Json(v) : resolve_plain_scalar(v), m, tag, v, false, true);
-  }
-  void OnSequenceStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, YAML::EmitterStyle::value) override {
-    if (skip_open(m, tag, a, "[")) return;
-    open(m, tag, a, Json::array(), false);
-  }
-  void OnSequenceEnd() override {
-    if (skip_close("]")) return;
-    close();
-  }
-  void OnMapStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, YAML::EmitterStyle::value style) override {
-    if (stack_.empty()) top_is_map = true, top_is_flow = style == YAML::EmitterStyle::Flow;
-    if (skip_open(m, tag, a, "{")) return;
-    open(m, tag, a, Json::object(), true);
-  }
-  void OnMapEnd() override {
-    if (skip_close("}")) return;
-    close();
+  // Takes one node event (scalar, alias, start or end of a collection); false when the
+  // nesting is too deep to go on (then `refusal` says so).
+  bool on_event(const yaml_event_t& e) {
+    const YamlMark m = mark_of(e.start_mark);
+    switch (e.type) {
+      case YAML_SCALAR_EVENT: scalar(e, m); return true;
+      case YAML_ALIAS_EVENT: alias(m); return true;
+      case YAML_SEQUENCE_START_EVENT:
+        return start(m, e.data.sequence_start.tag, e.data.sequence_start.anchor, false,
+                     e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE);
+      case YAML_MAPPING_START_EVENT:
+        return start(m, e.data.mapping_start.tag, e.data.mapping_start.anchor, true,
+                     e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE);
+      case YAML_SEQUENCE_END_EVENT: end("]"); return true;
+      case YAML_MAPPING_END_EVENT: end("}"); return true;
+      default: return true;
+    }
   }
 
  private:
@@ -167,14 +191,75 @@ class JsonBuilder final : public YAML::EventHandler {
     Json value{};
     bool is_map = false;
     std::optional<std::string> key{};
-    YAML::Mark start;
+    YamlMark start;
   };
+  ByteOffsets bytes_;
   std::size_t offset_{};
   bool keep_all_;
   std::vector<Frame> stack_{};
   bool skipping_ = false;       // the current top-level value is fingerprinted, not built
   std::size_t skip_depth_ = 0;  // collections open inside it
+  std::size_t flow_depth_ = 0;  // flow collections open (only flow ones nest in a flow one)
   std::uint64_t hash_ = 0;
+
+  std::size_t position(const YamlMark& m) { return offset_ + bytes_.at(m.index); }
+
+  void scalar(const yaml_event_t& e, const YamlMark& m) {
+    const auto& s = e.data.scalar;
+    const std::string_view v(reinterpret_cast<const char*>(s.value), s.length);
+    const std::string_view tag = as_text(s.tag);
+    if (s.anchor) refuse("an anchor (&name)", m);
+    if (!tag.empty() && tag != "!") refuse(fmt::format("an explicit tag ({})", tag), m);
+    // go-yaml v2 takes `<<` as a merge key when libyaml calls it implicit: plain, or
+    // tagged with the non-specific `!`.
+    if (s.plain_implicit && v == "<<" && expecting_key()) refuse("a merge key (<<)", m);
+    // Untagged plain scalars resolve as YAML 1.1 (`~`, `null`, empty: null); quoted ones
+    // and `!`-tagged ones are strings, as in go-yaml v2.
+    const bool plain = tag.empty() && s.style == YAML_PLAIN_SCALAR_STYLE;
+    // libyaml 0.2.5 lets a plain scalar in a flow collection hold `?` (`[a?b]`); go-yaml v2,
+    // ported from an older libyaml, ends the scalar there and refuses the file.
+    if (flow_depth_ > 0 && s.style == YAML_PLAIN_SCALAR_STYLE && v.find('?') != std::string_view::npos && !invalid)
+      invalid = fmt::format("line {}, column {}: a '?' inside a plain scalar in a flow collection (kubelet's YAML "
+                            "parser, go-yaml v2, ends the scalar there and refuses the file); quote the value",
+                            m.line + 1, m.column + 1);
+    if (skipping_) return skip_scalar(plain ? "?" : "!", v);
+    Json value = plain ? resolve_plain_scalar(v) : Json(std::string(v));
+    const bool null = value.is_null();
+    add(std::move(value), m, null ? std::string_view() : v, null);
+  }
+  void alias(const YamlMark& m) {
+    refuse("an alias (*name)", m);
+    if (skipping_) return skip_scalar("*", "");
+    add(Json(nullptr), m, "", true);  // a stand-in, so the structure stays whole
+  }
+  bool start(const YamlMark& m, const yaml_char_t* tag_text, const yaml_char_t* anchor, bool is_map, bool flow) {
+    const std::string_view tag = as_text(tag_text);
+    if (stack_.empty() && is_map) top_is_map = true, top_is_flow = flow;
+    if (anchor) refuse("an anchor (&name)", m);
+    if (!tag.empty() && tag != "!") refuse(fmt::format("an explicit tag ({})", tag), m);
+    if (stack_.size() + skip_depth_ >= kMaxDepth) {
+      refusal = fmt::format("nesting deeper than {} levels at line {}", kMaxDepth, m.line + 1);
+      return false;
+    }
+    if (flow || flow_depth_ > 0) ++flow_depth_;
+    if (skipping_) {
+      ++skip_depth_;
+      mix(is_map ? "{" : "[");
+      return true;
+    }
+    if (stack_.size() == 1 && stack_[0].is_map && stack_[0].key) note_value(m, "", false, false);
+    stack_.push_back({is_map ? Json::object() : Json::array(), is_map, std::nullopt, m});
+    return true;
+  }
+  void end(std::string_view bracket) {
+    if (flow_depth_ > 0) --flow_depth_;
+    if (skipping_ && skip_depth_ > 0) {
+      mix(bracket);
+      if (--skip_depth_ == 0) finish_skip();
+      return;
+    }
+    close();
+  }
 
   void mix(std::string_view bytes) { fnv_mix(hash_, bytes); }
   void finish_skip() {
@@ -185,41 +270,15 @@ class JsonBuilder final : public YAML::EventHandler {
     stack_.back().key.reset();
     skipping_ = false;
   }
-  bool skip_scalar(const YAML::Mark& m, const std::string& text, bool null) {
-    if (!skipping_) return false;
-    if (skip_depth_ == 0) note_value(m, "", text, null, !null);
+  void skip_scalar(std::string_view style, std::string_view text) {
+    mix(style);
     mix(text);
     if (skip_depth_ == 0) finish_skip();
-    return true;
-  }
-  bool skip_open(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, std::string_view bracket) {
-    if (!skipping_) return false;
-    check_anchor(m, a);
-    if (tag != "?" && tag != "!" && !tag.empty()) refuse("an explicit tag (" + tag + ")", m);
-    if (skip_depth_ == 0) note_value(m, "", "", false, false);
-    ++skip_depth_;
-    mix(bracket);
-    return true;
-  }
-  bool skip_close(std::string_view bracket) {
-    if (!skipping_ || skip_depth_ == 0) return false;
-    mix(bracket);
-    if (--skip_depth_ == 0) finish_skip();
-    return true;
   }
 
   bool expecting_key() const { return !stack_.empty() && stack_.back().is_map && !stack_.back().key; }
-  void refuse(const std::string& what, const YAML::Mark& m) {
+  void refuse(const std::string& what, const YamlMark& m) {
     if (!refusal) refusal = fmt::format("{} at line {}", what, m.line + 1);
-  }
-  void check_anchor(const YAML::Mark& m, YAML::anchor_t a) {
-    if (a != YAML::NullAnchor) refuse("an anchor (&name)", m);
-  }
-  void open(const YAML::Mark& m, const std::string& tag, YAML::anchor_t a, Json empty, bool is_map) {
-    check_anchor(m, a);
-    if (tag != "?" && tag != "!" && !tag.empty()) refuse("an explicit tag (" + tag + ")", m);
-    if (stack_.size() == 1 && stack_[0].is_map && stack_[0].key) note_value(m, "", "", false, false);
-    stack_.push_back({std::move(empty), is_map, std::nullopt, m});
   }
   void close() {
     Frame f = std::move(stack_.back());
@@ -230,16 +289,16 @@ class JsonBuilder final : public YAML::EventHandler {
     }
     store(std::move(f.value));
   }
-  void note_value(const YAML::Mark& m, const std::string& tag, const std::string& text, bool null, bool scalar) {
+  void note_value(const YamlMark& m, std::string_view text, bool null, bool scalar) {
     if (pairs.empty()) return;  // only after a refused key (see store)
     auto& p = pairs.back();
-    p.value_pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos));
+    p.value_pos = position(m);
     p.value_is_null = null;
     p.value_is_scalar = scalar;
-    p.value_tag = tag;
-    p.value_text = text;
+    p.value_text = std::string(text);
   }
-  void add(Json v, const YAML::Mark& m, const std::string& tag, const std::string& text, bool null, bool scalar) {
+  // A scalar value (or a key): `text` is the scalar's parsed text, empty for null.
+  void add(Json v, const YamlMark& m, std::string_view text, bool null) {
     if (stack_.empty()) {
       root = std::move(v);
       return;
@@ -249,15 +308,15 @@ class JsonBuilder final : public YAML::EventHandler {
       // sigs.k8s.io/yaml turns every key into a string.
       f.key = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("null") : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (stack_.size() == 1) {
-        const std::size_t pos = offset_ + static_cast<std::size_t>(std::max(0, m.pos));
+        const std::size_t pos = position(m);
         if (!pairs.empty() && pairs.back().next_key_pos == std::string::npos) pairs.back().next_key_pos = pos;
-        pairs.push_back({.key = *f.key, .key_pos = pos, .key_line = static_cast<std::size_t>(m.line) + 1});
+        pairs.push_back({.key = *f.key, .key_pos = pos, .key_line = m.line + 1});
         skipping_ = !keep_all_ && !reads_key(*f.key);
         hash_ = kFnvBasis;
       }
       return;
     }
-    if (stack_.size() == 1 && f.is_map) note_value(m, tag, text, null, scalar);
+    if (stack_.size() == 1 && f.is_map) note_value(m, text, null, !null);
     store(std::move(v));
   }
   void store(Json v) {
@@ -281,26 +340,26 @@ class JsonBuilder final : public YAML::EventHandler {
   }
 };
 
-// Counts the documents after the first one without building anything.
-class DocumentCounter final : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-std::string yaml_error(const std::string& path, const std::string& text, const YAML::Exception& e) {
+// libyaml's own words for a parse error, located in `text` (what it parsed).
+std::string yaml_error(const std::string& path, std::string_view text, const yaml_parser_t& parser) {
   if (const auto tab = tab_in_indentation(text))
     return fmt::format("{}: not valid YAML: line {}, column {}: tabs are not allowed for indentation (kubelet refuses "
                        "them too); indent with spaces",
                        path, tab->line, tab->column);
-  return fmt::format("{}: not valid YAML: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg);
+  std::size_t line = parser.problem_mark.line + 1, column = parser.problem_mark.column + 1;
+  std::string cause = parser.problem ? parser.problem : parser.error == YAML_MEMORY_ERROR ? "out of memory" : "error";
+  if (parser.error == YAML_READER_ERROR) {
+    // The reader reports a byte offset instead of a mark.
+    const std::string_view before = text.substr(0, std::min(parser.problem_offset, text.size()));
+    const std::size_t nl = before.rfind('\n');
+    line = static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n')) + 1;
+    column = before.size() - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+    if (parser.problem_value != -1) cause += fmt::format(" (byte 0x{:02x})", parser.problem_value);
+  }
+  if (parser.context)
+    cause += fmt::format(" ({} that starts at line {}, column {})", parser.context, parser.context_mark.line + 1,
+                         parser.context_mark.column + 1);
+  return fmt::format("{}: not valid YAML: line {}, column {}: {}", path, line, column, cause);
 }
 
 // Accepts or refuses JSON exactly as Json::parse does, without building anything.
@@ -426,31 +485,78 @@ Result<std::vector<TopLevelPair>> read_json(Document& doc, std::size_t open, boo
   return pairs;
 }
 
-// Runs the YAML parser over `text` (whose first byte is at `offset` in the file).
-Result<void> run_yaml(JsonBuilder& builder, std::string_view text, const std::string& path, const std::string& whole) {
-  try {
-    std::ispanstream in(std::span<const char>(text.data(), text.size()));
-    YAML::Parser parser(in);
-    if (!parser.HandleNextDocument(builder)) return fail(fmt::format("{}: the file holds no document", path));
-    DocumentCounter counter;
-    // One more document is enough to refuse: yaml-cpp 0.7 can report an endless stream of
-    // empty documents after some malformed input (found by tests/fuzz), so never loop on it.
-    if (parser.HandleNextDocument(counter))
-      return fail(fmt::format("{}: the file holds more than one YAML document; kubelet reads the first one only and "
-                              "nodeimg refuses to guess (keep one document)",
-                              path));
-  } catch (const YAML::Exception& e) {
-    return fail(yaml_error(path, whole, e));
+// libyaml's parser over one UTF-8 text (a file without its BOM, or a region of one).
+class YamlParser {
+ public:
+  explicit YamlParser(std::string_view text) : ok_(yaml_parser_initialize(&parser_) != 0) {
+    if (!ok_) return;
+    // Named, not guessed: a text that is not UTF-8 is refused rather than decoded.
+    yaml_parser_set_encoding(&parser_, YAML_UTF8_ENCODING);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   }
-  return {};
+  ~YamlParser() {
+    if (ok_) yaml_parser_delete(&parser_);
+  }
+  YamlParser(const YamlParser&) = delete;
+  YamlParser& operator=(const YamlParser&) = delete;
+  bool ok() const { return ok_; }
+  yaml_parser_t& get() { return parser_; }
+
+ private:
+  yaml_parser_t parser_{};
+  bool ok_;
+};
+
+// One event, freed as soon as it has been handled.
+struct YamlEvent {
+  yaml_event_t event{};
+  YamlEvent() = default;
+  YamlEvent(const YamlEvent&) = delete;
+  YamlEvent& operator=(const YamlEvent&) = delete;
+  ~YamlEvent() { yaml_event_delete(&event); }  // a zeroed (failed) event holds nothing
+};
+
+// Runs libyaml's parser over `text` and hands every node event of its first document to
+// the builder, freeing each at once (no node tree). Reads one event past that document.
+Result<void> run_yaml(JsonBuilder& builder, std::string_view text, const std::string& path) {
+  YamlParser parser(text);
+  if (!parser.ok()) return fail(fmt::format("{}: out of memory while reading YAML", path));
+  for (;;) {
+    YamlEvent e;
+    if (!yaml_parser_parse(&parser.get(), &e.event)) return fail(yaml_error(path, text, parser.get()));
+    switch (e.event.type) {
+      case YAML_STREAM_END_EVENT:
+        return fail(fmt::format("{}: the file holds no document", path));
+      case YAML_DOCUMENT_START_EVENT:
+        if (const auto* v = e.event.data.document_start.version_directive; v && (v->major != 1 || v->minor != 1))
+          return fail(fmt::format("{}: not valid YAML: line {}, column {}: found incompatible YAML document (kubelet's "
+                                  "YAML parser, go-yaml v2, reads %YAML 1.1 only)",
+                                  path, e.event.start_mark.line + 1, e.event.start_mark.column + 1));
+        break;
+      case YAML_DOCUMENT_END_EVENT: {
+        // kubelet's decoder reads the first document and never looks further; whatever
+        // follows (another document, or text that would not even parse), nodeimg does not
+        // guess. One more event is enough: nothing after it is read.
+        YamlEvent next;
+        if (yaml_parser_parse(&parser.get(), &next.event) && next.event.type == YAML_STREAM_END_EVENT) return {};
+        return fail(fmt::format("{}: the file holds more than one YAML document (or text after the end of the first); "
+                                "kubelet reads the first one only and nodeimg refuses to guess (keep one document)",
+                                path));
+      }
+      default:
+        if (!builder.on_event(e.event)) return {};  // refused: builder.refusal says why
+    }
+  }
 }
 
 // Runs the YAML parser over the text; fills doc.data and returns the top-level pairs.
 Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
+  // kubelet's decoder accepts a UTF-8 BOM; positions still count from the file's first byte.
   const std::size_t offset = doc.text.starts_with(kBom) ? kBom.size() : 0;
-  JsonBuilder builder(offset, keep_all);
-  // yaml-cpp skips the BOM itself: the whole text is given, positions count from it.
-  if (auto ran = run_yaml(builder, doc.text, doc.path, doc.text); !ran) return std::unexpected(ran.error());
+  const std::string_view text = std::string_view(doc.text).substr(offset);
+  JsonBuilder builder(text, offset, keep_all);
+  if (auto ran = run_yaml(builder, text, doc.path); !ran) return std::unexpected(ran.error());
+  if (builder.invalid) return fail(fmt::format("{}: not valid YAML: {}", doc.path, *builder.invalid));
   if (builder.refusal)
     return fail(fmt::format("{}: {}: nodeimg does not model this YAML construct and will not claim what kubelet reads; "
                             "write the values out plainly",
@@ -464,7 +570,6 @@ Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
   doc.unread_fingerprint = builder.unread.hash;
   return std::move(builder.pairs);
 }
-
 // Where a top-level pair's bytes are, and whether its value can be replaced in place.
 Entry locate_entry(const Document& doc, const TopLevelPair& p) {
   const std::string_view t = doc.text;
@@ -705,9 +810,9 @@ Result<void> compare_edit(const Document& before, const Document& after, const V
 // The top-level pairs of `region` (bytes of the file from `offset`) parsed on its own as
 // a block mapping, or nullopt when it does not parse cleanly that way.
 std::optional<std::vector<TopLevelPair>> parse_region(std::string_view region, std::size_t offset) {
-  JsonBuilder builder(offset, true);
-  if (!run_yaml(builder, region, "", std::string(region))) return std::nullopt;
-  if (builder.refusal || !builder.top_is_map || builder.top_is_flow || !builder.root.is_object()) return std::nullopt;
+  JsonBuilder builder(region, offset, true);
+  if (!run_yaml(builder, region, "")) return std::nullopt;
+  if (builder.refusal || builder.invalid || !builder.top_is_map || builder.top_is_flow || !builder.root.is_object()) return std::nullopt;
   return std::move(builder.pairs);
 }
 
