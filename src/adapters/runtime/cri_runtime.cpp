@@ -1,4 +1,5 @@
 #include "adapters/runtime/cri_runtime.hpp"
+#include "core/common/parallel.hpp"
 #include "core/common/time.hpp"
 
 #include <time.h>
@@ -454,26 +455,29 @@ struct NativeBatch {
 // record per tag, per digest and per "sha256:" id; all must go). Like RemoveImage, this
 // takes a tag added since the plan along; a tag moved to another image since is not
 // named any more. The id goes last so an image keeps being listed until its tags are gone.
-void resolve_references(CriRuntime::Impl& impl, NativeBatch& b) {
-  for (std::size_t i = 0; i < b.size(); ++i) {
+// The ImageStatus calls go `concurrency` at a time (each image's own slots only): they are
+// round trips, and one after another they were most of what nodeimg added to the
+// runtime's own bulk delete (docs/BENCHMARKS.md, run E1).
+void resolve_references(CriRuntime::Impl& impl, NativeBatch& b, int concurrency) {
+  parallel_for(b.size(), concurrency, [&](std::size_t i) {
     auto status = impl.image_status(b.images[i].id);
     if (!status) {
       b.out[i] = std::unexpected(status.error());
-      continue;
+      return;
     }
-    if (!*status) continue;  // already gone: NotFound
+    if (!*status) return;  // already gone: NotFound
     const cri::Image& now = **status;
     if (now.id() != b.images[i].id) {
       b.out[i] = fail(fmt::format("remove image \"{}\" via CRI {}: the runtime resolves it to image \"{}\"; not removed",
                                   b.images[i].id, impl.info.endpoint, now.id()));
-      continue;
+      return;
     }
     auto& refs = b.refs[i];
     for (const auto* list : {&now.repo_tags(), &now.repo_digests()})
       for (const auto& ref : *list)
         if (!ref.empty() && std::find(refs.begin(), refs.end(), ref) == refs.end()) refs.push_back(ref);
     refs.push_back(now.id());
-  }
+  });
 }
 
 // 2. Deletes them without collecting. With `sync_last` (Reclaim::Now) the very last delete
@@ -543,23 +547,34 @@ void collect_if_still_needed(CriRuntime::Impl& impl, NativeBatch& b) {
 
 // 5. CRI follows native deletions through containerd's events: waits until it no longer
 // knows any image the batch removed, so that callers listing right after see the result.
-// One ImageStatus per image, from the last deleted back; a poll stops at the first image
-// CRI still knows (the others are asked again on the next poll), so a poll costs one call
-// while CRI lags and the batch's size once it has caught up. (A ListImages per poll cost
-// a list of the whole store per batch: O(N) per batch, O(N²) per run.) Anything CRI still
-// knows after the wait (a reference created meanwhile) goes through RemoveImage.
-void await_cri_view(CriRuntime& runtime, CriRuntime::Impl& impl, NativeBatch& b) {
+// One ImageStatus for the last image deleted per poll while CRI still knows it; once it
+// does not, one for each of the others, `concurrency` at a time (round trips: see
+// resolve_references), and those CRI still knows are asked again on the next poll. (A
+// ListImages per poll cost a list of the whole store per batch: O(N) per batch, O(N²) per
+// run.) Anything CRI still knows after the wait (a reference created meanwhile) goes
+// through RemoveImage.
+void await_cri_view(CriRuntime& runtime, CriRuntime::Impl& impl, NativeBatch& b, int concurrency) {
   std::vector<std::size_t> waiting;  // positions, in deletion order
   for (std::size_t i = 0; i < b.natively_handled(); ++i)
     if (b.removed[i] && b.out[i]) waiting.push_back(i);
   const auto deadline = std::chrono::steady_clock::now() + kCriViewWait;
   bool unknown = false;  // CRI did not answer: the fallback below reports its state image by image
+  enum Seen : char { Gone, Known, NoAnswer };
   while (!waiting.empty() && !unknown && std::chrono::steady_clock::now() < deadline) {
-    while (!waiting.empty()) {
-      auto status = impl.image_status(b.images[waiting.back()].id);
-      if (!status) unknown = true;
-      if (!status || *status) break;
+    auto last = impl.image_status(b.images[waiting.back()].id);
+    if (!last) unknown = true;
+    if (last && !*last) {
       waiting.pop_back();
+      std::vector<Seen> seen(waiting.size(), Known);
+      parallel_for(waiting.size(), concurrency, [&](std::size_t k) {
+        auto status = impl.image_status(b.images[waiting[k]].id);
+        seen[k] = !status ? NoAnswer : *status ? Known : Gone;
+      });
+      std::vector<std::size_t> still;
+      for (std::size_t k = 0; k < waiting.size(); ++k)
+        if (seen[k] != Gone) still.push_back(waiting[k]);
+      unknown = std::find(seen.begin(), seen.end(), NoAnswer) != seen.end();
+      waiting = std::move(still);
     }
     if (!waiting.empty() && !unknown) std::this_thread::sleep_for(kCriViewPoll);
   }
@@ -592,11 +607,11 @@ std::vector<Result<ImageRuntime::Outcome>> CriRuntime::remove_images(const std::
   const bool worth_it = images.size() >= 2 || (reclaim == Reclaim::Deferred && !images.empty());
   if (!worth_it || !impl_->use_native()) return ImageRuntime::remove_images(images, concurrency);
   NativeBatch batch(images);
-  resolve_references(*impl_, batch);
+  resolve_references(*impl_, batch, concurrency);
   delete_references(*impl_, batch, reclaim == Reclaim::Now);
   finish_through_cri(*this, batch, concurrency);
   if (reclaim == Reclaim::Now) collect_if_still_needed(*impl_, batch);
-  await_cri_view(*this, *impl_, batch);
+  await_cri_view(*this, *impl_, batch, concurrency);
   return std::move(batch.out);
 }
 

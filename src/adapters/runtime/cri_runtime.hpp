@@ -14,8 +14,8 @@
 // reclaim_space(), one collection for every deferred batch (as `ctr images rm --sync`
 // does for all the names it is given), so a run of count and age removals costs about
 // what the runtime's own bulk delete costs, while containers are still re-listed before
-// each batch. It then waits until CRI no longer lists what it removed (one ListImages per
-// poll; CRI follows native deletions through events); an image
+// each batch. It then waits until CRI no longer knows what it removed (ImageStatus on the
+// batch's own images, concurrency at a time; CRI follows native deletions through events); an image
 // CRI still lists after that goes through CRI RemoveImage. A probe answered Unimplemented
 // or PermissionDenied (or such an answer later) means CRI RemoveImage from then on.
 // Usage is never checked by containerd on either path: the executor's re-list is the guard.
