@@ -2,11 +2,18 @@
 // EnvironmentFile, with pflag spellings; YAML or JSON config files with YAML 1.1
 // spellings; drop-ins with kubelet's sort order), nodeimg's effective value equals what
 // kubelet's own libraries read (tests/oracle/kubelet_oracle.go); and after apply either
-// kubelet reads the desired value or nodeimg refused and nothing changed.
+// kubelet reads the desired value or nodeimg refused and nothing changed. The same check
+// runs over single kubelet files: the repository's fixtures, the fuzz regressions and, from
+// scripts/test-fuzz, the corpus the kubelet_document fuzzer just grew.
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <iterator>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -220,6 +227,79 @@ TEST(KubeletOracle, GeneratedLayoutsAgreeWithKubeletBeforeAndAfterApply) {
                            "{} rejected by kubelet itself\n",
                            agreed, applied, refused, kubelet_rejects);
   EXPECT_GT(applied, 50);
+}
+
+// The kubelet files to check one at a time: every YAML/JSON fixture, the kubelet_document
+// fuzz regressions, and every file in the directories NODEIMG_ORACLE_CORPUS names
+// (colon-separated; scripts/test-fuzz sets it to the fuzzer's corpus).
+std::vector<fs::path> corpus_files() {
+  std::vector<fs::path> files;
+  auto add_dir = [&](const fs::path& dir, bool kubelet_files_only) {
+    if (!fs::is_directory(dir)) return;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      const auto ext = e.path().extension();
+      if (!kubelet_files_only || ext == ".yaml" || ext == ".json") files.push_back(e.path());
+    }
+  };
+  add_dir(fs::path(NODEIMG_SOURCE_DIR) / "tests/fixtures", true);
+  add_dir(fs::path(NODEIMG_SOURCE_DIR) / "tests/fuzz/regressions/kubelet_document", false);
+  if (const char* extra = std::getenv("NODEIMG_ORACLE_CORPUS")) {
+    std::string dirs = extra;
+    for (std::size_t at = 0; at <= dirs.size();) {
+      const auto colon = std::min(dirs.find(':', at), dirs.size());
+      if (colon > at) add_dir(dirs.substr(at, colon - at), false);
+      at = colon + 1;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Each file as the kubelet config file of a plain unit: the value nodeimg claims is the one
+// kubelet's own libraries read, or nodeimg refuses; kubelet refusing the file means nodeimg
+// must not apply; and after apply kubelet reads the desired value.
+TEST(KubeletOracle, SingleConfigFilesAgreeWithKubelet) {
+  const auto files = corpus_files();
+  ASSERT_GT(files.size(), 20u) << "the fixtures alone hold more kubelet files than that";
+  int agreed = 0, applied = 0, refused = 0, kubelet_rejects = 0;
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    MemoryTree tree;
+    tree.files[kUnit] = "[Service]\nExecStart=/usr/bin/kubelet --config=/etc/k/config.yaml\n";
+    tree.files["/etc/k/config.yaml"] = content;
+    const std::vector<std::string> argv = {"--config=/etc/k/config.yaml"};
+    const long long desired = static_cast<long long>(content.size() % 3) * 40 + 7;
+    const std::string what = file.string() + "\n--- content\n" + content.substr(0, 2000);
+    const auto before = oracle(tree, argv);
+    auto sources = discover(tree, {});
+    auto p = sources ? plan(tree, {}, *sources, {{"nodeStatusMaxImages", desired}}) : Result<Plan>(std::unexpected(sources.error()));
+    if (before.contains("error")) {
+      EXPECT_FALSE(p && p->refusal.empty() && !p->changes.empty()) << before << "\n" << what;
+      ++kubelet_rejects;
+      continue;
+    }
+    if (!p) {
+      ++refused;
+      continue;
+    }
+    ASSERT_EQ(p->settings[0].effective, before["nodeStatusMaxImages"]) << p->settings[0].source_detail << "\n" << what;
+    ++agreed;
+    if (!p->refusal.empty() || p->changes.empty()) continue;
+    MemoryTree after = tree;
+    for (const auto& c : p->changes) {
+      if (c.after) after.files[c.path] = *c.after;
+      else after.files.erase(c.path);
+    }
+    const auto result = oracle(after, argv);
+    ASSERT_EQ(result.value("nodeStatusMaxImages", nlohmann::json()), desired) << result << "\n" << what;
+    ++applied;
+  }
+  std::cout << fmt::format("oracle on single files: {} files, {} agreed with kubelet, {} applied and verified, "
+                           "{} refused by nodeimg, {} rejected by kubelet itself\n",
+                           files.size(), agreed, applied, refused, kubelet_rejects);
+  EXPECT_GT(applied, 10);
 }
 
 }  // namespace
