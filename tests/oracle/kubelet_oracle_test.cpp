@@ -152,6 +152,16 @@ std::vector<std::string> argv_of(const MemoryTree& tree, FlagHome home) {
   return argv;
 }
 
+// The tree as it is once the plan's changes are written (a change without `after` deletes).
+MemoryTree with_changes(const MemoryTree& tree, const std::vector<FileChange>& changes) {
+  MemoryTree after = tree;
+  for (const auto& c : changes) {
+    if (c.after) after.files[c.path] = *c.after;
+    else after.files.erase(c.path);
+  }
+  return after;
+}
+
 // Runs the Go oracle on the tree's files.
 nlohmann::json oracle(const MemoryTree& tree, const std::vector<std::string>& argv) {
   char tmpl[] = "/tmp/nodeimg-oracle-XXXXXX";
@@ -206,11 +216,7 @@ TEST(KubeletOracle, GeneratedLayoutsAgreeWithKubeletBeforeAndAfterApply) {
       ++refused;
       continue;
     }
-    MemoryTree after = l.tree;
-    for (const auto& c : p->changes) {
-      if (c.after) after.files[c.path] = *c.after;
-      else after.files.erase(c.path);
-    }
+    const MemoryTree after = with_changes(l.tree, p->changes);
     // An override drop-in replaces ExecStart: read the argv from it.
     std::vector<std::string> argv_after = argv_of(after, l.home);
     for (const auto& c : p->changes)
@@ -287,11 +293,7 @@ TEST(KubeletOracle, SingleConfigFilesAgreeWithKubelet) {
     ASSERT_EQ(p->settings[0].effective, before["nodeStatusMaxImages"]) << p->settings[0].source_detail << "\n" << what;
     ++agreed;
     if (!p->refusal.empty() || p->changes.empty()) continue;
-    MemoryTree after = tree;
-    for (const auto& c : p->changes) {
-      if (c.after) after.files[c.path] = *c.after;
-      else after.files.erase(c.path);
-    }
+    const MemoryTree after = with_changes(tree, p->changes);
     const auto result = oracle(after, argv);
     ASSERT_EQ(result.value("nodeStatusMaxImages", nlohmann::json()), desired) << result << "\n" << what;
     ++applied;
