@@ -570,6 +570,7 @@ Result<std::vector<TopLevelPair>> read_events(Document& doc, bool keep_all) {
   doc.unread_fingerprint = builder.unread.hash;
   return std::move(builder.pairs);
 }
+
 // Where a top-level pair's bytes are, and whether its value can be replaced in place.
 Entry locate_entry(const Document& doc, const TopLevelPair& p) {
   const std::string_view t = doc.text;
